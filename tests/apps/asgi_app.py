@@ -1,0 +1,5 @@
+"""An st.App app, which `streamlit run` serves through uvicorn."""
+
+import streamlit as st
+
+app = st.App("asgi_page.py")

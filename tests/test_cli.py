@@ -1,0 +1,194 @@
+"""The s3-media command: a real Streamlit server whose media come from S3."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import (
+    APPS_DIR,
+    STREAMLIT_TEST_OPTIONS,
+    fake_aws_environment,
+    free_port,
+    s3_media_command,
+    wait_for_port,
+)
+from s3_media_storage.demo.media import mp4_video, wav_sound
+from streamlit_client import run_script
+from test_http import fetch
+
+
+def child_environment(**extra: str) -> dict[str, str]:
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AWS_", "S3_MEDIA_"))
+    }
+    environment.update(fake_aws_environment())
+    environment.update(extra)
+    return environment
+
+
+@pytest.fixture
+def start_app(tmp_path: Path) -> Iterator[Any]:
+    """Start ``s3-media ARGS`` on a free port; stop every process at the end."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(arguments: list[str], environment: dict[str, str]) -> int:
+        port = free_port()
+        log = open(tmp_path / f"s3-media-{port}.log", "wb")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(
+            s3_media_command(*arguments, f"--server.port={port}", *STREAMLIT_TEST_OPTIONS),
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        processes.append(process)
+        try:
+            wait_for_port(port, process)
+        except (RuntimeError, TimeoutError) as error:
+            raise AssertionError(f"{error}: {(tmp_path / log.name).read_text()}") from error
+        return port
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_run_serves_media_from_s3(start_app, moto_server, server_bucket) -> None:
+    environment = child_environment(
+        AWS_ENDPOINT_URL_S3=moto_server.endpoint_url, S3_MEDIA_BUCKET=server_bucket
+    )
+    port = start_app(["run", str(APPS_DIR / "media_app.py")], environment)
+    script_run = run_script(port)
+    assert script_run.exceptions == []
+    media = {
+        "image": script_run.image_urls,
+        "audio": script_run.audio_urls,
+        "video": script_run.video_urls,
+        "download": script_run.download_urls,
+    }
+    for kind, urls in media.items():
+        assert len(urls) == 1, kind
+        assert urls[0].startswith(f"{moto_server.endpoint_url}/{server_bucket}/media/"), kind
+        assert "X-Amz-Signature=" in urls[0], kind
+    _, _, audio = fetch(script_run.audio_urls[0])
+    _, _, video = fetch(script_run.video_urls[0])
+    status, headers, download = fetch(script_run.download_urls[0])
+    assert audio == wav_sound(seconds=0.5)
+    assert video == mp4_video()
+    assert status == 200
+    assert download == b"a,b\n1,2\n"
+    assert headers["content-disposition"] == (
+        "attachment; filename=\"naive _report_.csv\"; filename*=UTF-8''na%C3%AFve%20%22report%22.csv"
+    )
+    status, headers, image = fetch(script_run.image_urls[0])
+    assert status == 200
+    assert headers["content-type"].startswith("image/")
+    assert len(image) > 0
+
+
+def test_run_serves_st_app(start_app, moto_server, server_bucket) -> None:
+    environment = child_environment(
+        AWS_ENDPOINT_URL_S3=moto_server.endpoint_url, S3_MEDIA_BUCKET=server_bucket
+    )
+    port = start_app(["run", str(APPS_DIR / "asgi_app.py")], environment)
+    script_run = run_script(port)
+    assert script_run.exceptions == []
+    assert len(script_run.audio_urls) == 1
+    url = script_run.audio_urls[0]
+    assert urlsplit(url).path.startswith(f"/{server_bucket}/media/")
+    _, _, audio = fetch(url)
+    assert audio == wav_sound(seconds=0.25)
+
+
+def test_demo_serves_media_from_local_s3(start_app) -> None:
+    port = start_app(["demo"], child_environment())
+    script_run = run_script(port)
+    assert script_run.exceptions == []
+    urls = [
+        *script_run.image_urls,
+        *script_run.audio_urls,
+        *script_run.video_urls,
+        *script_run.download_urls,
+    ]
+    assert len(urls) == 4
+    hosts = {urlsplit(url).hostname for url in urls}
+    assert hosts == {"127.0.0.1"}
+    assert {urlsplit(url).port for url in urls} != {port}
+    for url in urls:
+        status, _, body = fetch(url)
+        assert status == 200, url
+        assert len(body) > 0, url
+    _, headers, _ = fetch(script_run.download_urls[0])
+    assert "filename*=UTF-8''r%C3%A9sum%C3%A9" in headers["content-disposition"]
+
+
+def test_run_without_bucket_stops_early() -> None:
+    result = subprocess.run(
+        s3_media_command("run", str(APPS_DIR / "media_app.py")),
+        env=child_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "S3_MEDIA_BUCKET" in result.stderr
+    assert "s3-media demo" in result.stderr
+    assert "You can now view" not in result.stdout
+
+
+def test_run_with_missing_bucket_stops_early(moto_server) -> None:
+    environment = child_environment(
+        AWS_ENDPOINT_URL_S3=moto_server.endpoint_url, S3_MEDIA_BUCKET="missing-bucket-x"
+    )
+    result = subprocess.run(
+        s3_media_command("run", str(APPS_DIR / "media_app.py")),
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "'missing-bucket-x'" in result.stderr
+    assert "does not exist" in result.stderr
+
+
+def test_help_describes_commands() -> None:
+    result = subprocess.run(
+        s3_media_command("--help"), capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "run" in result.stdout
+    assert "demo" in result.stdout
+    demo_help = subprocess.run(
+        s3_media_command("demo", "--help"), capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "--s3-port" in demo_help.stdout
+    assert "127.0.0.1" in demo_help.stdout
+
+
+def test_install_rejects_running_runtime(monkeypatch) -> None:
+    from streamlit.runtime.media_file_storage import MediaFileStorageError
+    from streamlit.runtime.runtime import Runtime
+
+    from s3_media_storage import install
+
+    monkeypatch.setattr(Runtime, "_instance", object())
+    with pytest.raises(MediaFileStorageError, match="before Streamlit starts"):
+        install(object())  # type: ignore[arg-type]
+
+
+def test_console_script_installed() -> None:
+    script = Path(sys.executable).parent / "s3-media"
+    assert script.exists()
