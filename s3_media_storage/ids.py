@@ -9,6 +9,8 @@ the URL for a file that another replica uploaded.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import re
@@ -21,9 +23,21 @@ from s3_media_storage.media_types import extension_for_mimetype
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["FILE_ID_PATTERN", "check_file_id", "file_id_for_chunks"]
+__all__ = [
+    "FILE_ID_PATTERN",
+    "SOURCE_ID_PATTERN",
+    "check_file_id",
+    "file_id_for_chunks",
+    "parse_s3_uri",
+    "parse_source_id",
+    "source_id",
+]
 
 FILE_ID_PATTERN: Final = re.compile(r"[0-9a-f]{64}(\.[a-z0-9]{1,10})?")
+
+# The ID of an object that was already in S3 (an ``s3://`` source) carries its
+# bucket and key, base64url-encoded without padding.
+SOURCE_ID_PATTERN: Final = re.compile(r"s3-[A-Za-z0-9_-]{4,1500}")
 
 # Bumped whenever the hashed layout changes, so old and new IDs never collide.
 _ID_VERSION: Final = b"s3-media-storage/1"
@@ -97,3 +111,34 @@ def check_file_id(file_id: object) -> str:
             " load_and_get_id, 64 hex digits and an optional extension."
         )
     return file_id
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """Split ``s3://bucket/key`` into bucket and key, or raise."""
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    if not bucket or not key:
+        raise MediaFileStorageError(
+            f"Invalid S3 URI {uri!r}: expected s3://BUCKET/KEY with a non-empty key."
+        )
+    return bucket, key
+
+
+def source_id(bucket: str, key: str) -> str:
+    """Return the file ID of the existing object ``s3://bucket/key``."""
+    encoded = base64.urlsafe_b64encode(f"{bucket}/{key}".encode()).rstrip(b"=")
+    return "s3-" + encoded.decode("ascii")
+
+
+def parse_source_id(file_id: str) -> tuple[str, str] | None:
+    """Return the bucket and key of a source ID, or None if it is not one."""
+    if SOURCE_ID_PATTERN.fullmatch(file_id) is None:
+        return None
+    encoded = file_id[len("s3-") :]
+    try:
+        decoded = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        bucket, _, key = decoded.decode("utf-8").partition("/")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if not bucket or not key:
+        return None
+    return bucket, key

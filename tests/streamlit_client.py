@@ -19,6 +19,7 @@ class ScriptRun:
     video_urls: list[str] = field(default_factory=list)
     download_urls: list[str] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
+    markdown: list[str] = field(default_factory=list)
 
 
 def _collect(message: ForwardMsg, run: ScriptRun) -> None:
@@ -36,15 +37,20 @@ def _collect(message: ForwardMsg, run: ScriptRun) -> None:
         run.download_urls.append(element.download_button.url)
     elif kind == "exception":
         run.exceptions.append(element.exception.message)
+    elif kind == "markdown":
+        run.markdown.append(element.markdown.body)
 
 
-def run_script(port: int, *, timeout: float = 30.0) -> ScriptRun:
-    """Open a session on the Streamlit server at ``port``, run the script once."""
+def run_script(port: int, *, query_string: str = "", timeout: float = 30.0) -> ScriptRun:
+    """Open a session on the Streamlit server at ``port``, run the script once.
+
+    The session ends when this returns, as when a browser tab closes.
+    """
     run = ScriptRun()
     url = f"ws://127.0.0.1:{port}/_stcore/stream"
     with connect(url, subprotocols=["streamlit"], open_timeout=timeout) as websocket:
         rerun = BackMsg()
-        rerun.rerun_script.query_string = ""
+        rerun.rerun_script.query_string = query_string
         websocket.send(rerun.SerializeToString())
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
