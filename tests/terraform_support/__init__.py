@@ -1,0 +1,1 @@
+"""Helpers that check the Terraform module under terraform/ without AWS access."""
