@@ -40,10 +40,12 @@ def child_environment(**extra: str) -> dict[str, str]:
 def start_app(tmp_path: Path) -> Iterator[Any]:
     """Start ``s3-media ARGS`` on a free port; stop every process at the end."""
     processes: list[subprocess.Popen[bytes]] = []
+    logs: list[Any] = []
 
     def start(arguments: list[str], environment: dict[str, str]) -> int:
         port = free_port()
-        log = open(tmp_path / f"s3-media-{port}.log", "wb")  # noqa: SIM115 - closed with the process
+        log = open(tmp_path / f"s3-media-{port}.log", "wb")  # noqa: SIM115 - closed at teardown
+        logs.append(log)
         process = subprocess.Popen(
             s3_media_command(*arguments, f"--server.port={port}", *STREAMLIT_TEST_OPTIONS),
             env=environment,
@@ -64,6 +66,8 @@ def start_app(tmp_path: Path) -> Iterator[Any]:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+    for log in logs:
+        log.close()
 
 
 def test_run_serves_media_from_s3(start_app, moto_server, server_bucket) -> None:

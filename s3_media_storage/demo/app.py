@@ -24,7 +24,7 @@ st.write(
 )
 
 st.subheader("Image")
-st.image(png_image(), caption="A PNG made by s3_media_storage.demo.media")
+st.image(png_image(), caption="A PNG made by s3_media_storage.demo.media", output_format="PNG")
 
 st.subheader("Sound")
 st.audio(wav_sound(), format="audio/wav")
