@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Final, NoReturn
 
+from botocore.exceptions import BotoCoreError
 from streamlit.runtime.media_file_storage import MediaFileStorageError
 
 __all__ = ["main"]
@@ -36,6 +37,17 @@ download button, all served from S3. Without S3_MEDIA_BUCKET it starts a
 local S3 endpoint (moto's server) on 127.0.0.1 and creates the bucket
 's3-media-demo' there; with it, it uses that bucket. Options go to
 Streamlit unchanged (for example --server.headless true)."""
+
+_DOCTOR_HELP: Final = """\
+Check a deployment with the same configuration as 'run': the credentials
+(and when temporary ones expire), the bucket and its region, a put, head,
+presigned GET over HTTP and delete of a probe object under the prefix, and
+the bucket's lifecycle rule, public access block and CORS rules. Prints one
+row per check with pass, warn, fail or skip, and the fix for each warning
+and failure. Exits with status 1 if any check failed. Never prints a
+secret. Besides the app's own permissions it needs
+s3:GetLifecycleConfiguration, s3:GetBucketPublicAccessBlock,
+s3:GetBucketCORS and s3:DeleteObject."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
         default=0,
         help="port of the local S3 endpoint on 127.0.0.1 (default: a free port)",
     )
+
+    commands.add_parser(
+        "doctor",
+        help="check the credentials, bucket and permissions that 'run' would use",
+        description=_DOCTOR_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     return parser
 
 
@@ -99,10 +118,14 @@ def _run_streamlit(app: str, streamlit_args: Sequence[str]) -> int:
         install(storage)
     except MediaFileStorageError as error:
         _fail(str(error))
+    except BotoCoreError as error:
+        # Building the client can fail before any request, for example on a
+        # broken AWS config file or credential_process.
+        _fail(f"could not set up the S3 client: {error}. Check the AWS configuration.")
     settings = storage.settings
     print(
         f"s3-media: serving media from s3://{settings.bucket}/{settings.prefix}"
-        f" through presigned URLs valid for {settings.expires_in} s"
+        f" through {settings.url_mode} URLs valid for {settings.expires_in} s"
         f" (S3 endpoint {storage.client.meta.endpoint_url}).",
         file=sys.stderr,
     )
@@ -155,6 +178,7 @@ def _start_demo_s3(port: int) -> None:
 _DEMO_STREAMLIT_DEFAULTS: Final = {
     "--server.address": "127.0.0.1",
     "--browser.gatherUsageStats": "false",
+    "--client.toolbarMode": "viewer",
 }
 
 
@@ -189,6 +213,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "run":
         streamlit_args = [*streamlit_options, *arguments.streamlit_args]
         return _run_streamlit(arguments.app, streamlit_args)
+    if arguments.command == "doctor":
+        if streamlit_options:
+            parser.error(f"unrecognized arguments: {' '.join(streamlit_options)}")
+        from s3_media_storage import doctor
+
+        return doctor.main()
     return _demo(arguments.s3_port, streamlit_options)
 
 

@@ -35,7 +35,12 @@ def _config(settings: StorageSettings, *, custom_endpoint: bool, region: str | N
         # botocore still picks the legacy SigV2 presigner for some regions
         # when nothing is set, so SigV4 is pinned.
         "signature_version": "s3v4",
-        "retries": {"mode": settings.retry_mode, "max_attempts": settings.max_attempts},
+        # botocore's "max_attempts" counts retries only; "total_max_attempts"
+        # counts the first attempt too, as S3_MEDIA_MAX_ATTEMPTS does.
+        "retries": {
+            "mode": settings.retry_mode,
+            "total_max_attempts": settings.max_attempts,
+        },
         "connect_timeout": settings.connect_timeout,
         "read_timeout": settings.read_timeout,
         "s3": {"addressing_style": "path" if custom_endpoint else "virtual"},

@@ -20,7 +20,7 @@ from botocore.exceptions import (
 )
 from streamlit.runtime.media_file_storage import MediaFileStorageError
 
-__all__ = ["error_code", "is_not_found", "storage_error"]
+__all__ = ["error_code", "is_access_denied", "is_not_found", "storage_error"]
 
 _NOT_FOUND_CODES: Final = frozenset({"404", "NoSuchKey", "NotFound"})
 _DENIED_CODES: Final = frozenset(
@@ -48,6 +48,10 @@ def error_code(error: ClientError) -> str:
 
 def is_not_found(error: ClientError) -> bool:
     return error_code(error) in _NOT_FOUND_CODES
+
+
+def is_access_denied(error: ClientError) -> bool:
+    return error_code(error) in _DENIED_CODES
 
 
 def _client_error_advice(code: str, bucket: str, action: str) -> str:

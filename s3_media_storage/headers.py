@@ -55,6 +55,15 @@ def content_disposition(
     ``filename*`` that decodes to exactly ``filename``. The result is always
     printable ASCII, so no name can inject a header.
     """
+    if not isinstance(kind, MediaFileKind):
+        raise MediaFileStorageError(
+            f"Invalid kind {kind!r}: expected MediaFileKind.MEDIA or"
+            " MediaFileKind.DOWNLOADABLE."
+        )
+    if filename is not None and not isinstance(filename, str):
+        raise MediaFileStorageError(
+            f"Invalid filename {filename!r}: expected a string or None."
+        )
     disposition = "attachment" if kind is MediaFileKind.DOWNLOADABLE else "inline"
     if not filename and kind is MediaFileKind.DOWNLOADABLE:
         filename = DEFAULT_DOWNLOAD_STEM + extension_for_mimetype(mimetype)

@@ -8,10 +8,20 @@ from typing import Final
 
 from streamlit.runtime.media_file_storage import MediaFileStorageError
 
-__all__ = ["DEFAULT_CONTENT_TYPE", "content_type_for", "extension_for_mimetype"]
+__all__ = [
+    "DEFAULT_CONTENT_TYPE",
+    "MAX_MIMETYPE_LENGTH",
+    "content_type_for",
+    "extension_for_mimetype",
+]
 
 # S3's own default for objects stored without a Content-Type.
 DEFAULT_CONTENT_TYPE: Final = "application/octet-stream"
+
+# S3 rejects a PUT whose headers pass 8 KiB in all. Content-Disposition may
+# take 4096 bytes of that (headers.py), so the Content-Type gets at most 1024
+# and the signature headers keep the rest.
+MAX_MIMETYPE_LENGTH: Final = 1024
 
 # The extension is part of the file ID, so it must not depend on the machine.
 # Common media types are pinned here. Others come from Python's built-in table,
@@ -67,8 +77,17 @@ def content_type_for(mimetype: str) -> str:
     character, raises ``MediaFileStorageError``, because it could corrupt the
     request's headers.
     """
+    if not isinstance(mimetype, str):
+        raise MediaFileStorageError(
+            f"Invalid mimetype {mimetype!r}: expected a string such as 'image/png'."
+        )
     if mimetype == "":
         return DEFAULT_CONTENT_TYPE
+    if len(mimetype) > MAX_MIMETYPE_LENGTH:
+        raise MediaFileStorageError(
+            f"Invalid mimetype {mimetype[:40]!r}…: it is {len(mimetype)} characters"
+            f" long, over the limit of {MAX_MIMETYPE_LENGTH}. Pass a shorter mimetype."
+        )
     if not mimetype.isascii() or _MIMETYPE_PATTERN.fullmatch(mimetype) is None:
         raise MediaFileStorageError(
             f"Invalid mimetype {mimetype!r}: expected 'type/subtype' with optional"

@@ -43,7 +43,7 @@ def _reject(field: str, value: object, expected: str) -> InvalidSettingError:
 # Options whose values never appear in a message, a log line or a repr.
 SECRET_FIELDS: Final = frozenset({"cloudfront_private_key", "id_secret"})
 
-# How get_url builds URLs: SigV4 presigned S3 URLs, unsigned URLs on a CDN in
+# URL modes of get_url: SigV4 presigned S3 URLs, unsigned URLs on a CDN in
 # front of the bucket, or CloudFront signed URLs with a canned policy.
 URL_MODES: Final = ("presigned", "cdn-public", "cdn-signed")
 
@@ -80,6 +80,7 @@ class StorageSettings:
                 " dots and hyphens, such as 'my-app-media'.",
             )
         object.__setattr__(self, "prefix", _normalize_prefix(self.prefix))
+
         _check_range("expires_in", self.expires_in, 1, MAX_EXPIRES_IN, "seconds")
         _check_range(
             "multipart_threshold", self.multipart_threshold, 5 * 1024**2, 5 * 1024**3
@@ -93,9 +94,11 @@ class StorageSettings:
         _check_range("max_attempts", self.max_attempts, 1, 20)
         _check_range("connect_timeout", self.connect_timeout, 0.1, 300, "seconds")
         _check_range("read_timeout", self.read_timeout, 0.1, 3600, "seconds")
+
         object.__setattr__(self, "url_mode", _resolve_url_mode(self))
         if self.cdn_url is not None:
             object.__setattr__(self, "cdn_url", _normalize_cdn_url(self.cdn_url))
+
         if self.id_secret is not None and len(self.id_secret.encode()) < 16:
             raise _reject(
                 "id_secret", self.id_secret, "expected at least 16 bytes of secret."

@@ -48,6 +48,9 @@ def open_local_file(path: str) -> LocalFile:
         raise _error(path, "no such file", "Check the path and the working directory.") from None
     except OSError as error:
         raise _error(path, error.strerror or str(error), "Check the path.") from None
+    except ValueError:
+        # os.stat raises ValueError for a path with a NUL character.
+        raise _error(path, "the path contains a NUL character", "Check the path.") from None
     if stat.S_ISDIR(status.st_mode):
         raise _error(path, "it is a directory", "Pass the path of a file inside it.")
     if not stat.S_ISREG(status.st_mode):

@@ -240,7 +240,7 @@ class S3MediaFileStorage(MediaFileStorage):
             written_at = self._confirm_exists(file_id, key)
         refresh_after = self.settings.refresh_after
         if refresh_after is not None and self._clock() - written_at >= refresh_after:
-            self._refresh(file_id, key)
+            self._refresh(file_id, key, refresh_after)
         try:
             return self._urls.url_for(key)
         except BotoCoreError as error:
@@ -454,26 +454,31 @@ class S3MediaFileStorage(MediaFileStorage):
         self._mark_stored(file_id, written_at)
         return written_at
 
-    def _refresh(self, file_id: str, key: str) -> None:
+    def _refresh(self, file_id: str, key: str, refresh_after: float) -> None:
         """Rewrite an object that the lifecycle rule would soon expire.
 
-        An object that already expired raises ``MediaFileStorageError``, and
-        the next load uploads it again.
+        Holds the ID's upload lock, so that concurrent calls refresh it once and
+        a delete or upload of the same ID waits. An object that already expired
+        raises ``MediaFileStorageError``, and the next load uploads it again.
         """
-        response = self._head(key)
-        if response is None:
-            with self._stored_lock:
-                self._stored.pop(file_id, None)
-            raise MediaFileStorageError(
-                f"Media file {file_id!r} expired at s3://{self.settings.bucket}/{key}"
-                " under the bucket's lifecycle rule before it could be refreshed: add"
-                " the media again, and check that S3_MEDIA_LIFECYCLE_DAYS matches the"
-                " rule."
+        with self._upload_lock(file_id):
+            written_at = self._stored.get(file_id)
+            if written_at is not None and self._clock() - written_at < refresh_after:
+                return
+            response = self._head(key)
+            if response is None:
+                with self._stored_lock:
+                    self._stored.pop(file_id, None)
+                raise MediaFileStorageError(
+                    f"Media file {file_id!r} expired at"
+                    f" s3://{self.settings.bucket}/{key} under the bucket's lifecycle"
+                    " rule before it could be refreshed: add the media again, and"
+                    " check that S3_MEDIA_LIFECYCLE_DAYS matches the rule."
+                )
+            objects.refresh_object(
+                self._client, self.settings.bucket, key, response, self._transfer_config
             )
-        objects.refresh_object(
-            self._client, self.settings.bucket, key, response, self._transfer_config
-        )
-        self._mark_stored(file_id)
+            self._mark_stored(file_id)
 
 
 def _check_signature_version(client: Any) -> None:

@@ -1,6 +1,6 @@
 """URLs for objects: SigV4 presigned, public on a CDN, or CloudFront signed.
 
-Every rerun of a Streamlit script asks for each URL again. The builders here
+Every rerun of a Streamlit script requests each URL again. The builders here
 return the same URL for a file for a while, so that the browser and any CDN
 cache it, and guarantee that a URL stays valid for at least
 ``min_validity`` seconds after it is returned. None of them sends a request.
@@ -8,7 +8,6 @@ cache it, and guarantee that a URL stays valid for at least
 
 from __future__ import annotations
 
-import datetime
 import logging
 import math
 import threading
@@ -82,7 +81,7 @@ class PresignedUrls:
     A URL is handed out again until less than half of its lifetime remains.
     Its lifetime is ``expires_in``, cut short to the expiry of temporary
     credentials, because a presigned URL stops working when the credentials
-    that signed it expire, whatever ``X-Amz-Expires`` says.
+    that signed it expire, whatever ``X-Amz-Expires`` states.
     """
 
     def __init__(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import http.client
 import os
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
