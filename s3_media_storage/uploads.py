@@ -9,10 +9,11 @@ from boto3.s3.transfer import TransferConfig
 
 __all__ = ["transfer_config", "upload_bytes", "upload_file"]
 
-# Parts of 8 MiB and four threads keep at most about 32 MiB of a large upload
-# in memory at once.
+# boto3's own defaults: parts of 8 MiB, ten at a time. The transfer manager
+# reads each part from disk as it sends it, so a 1 GiB upload from a path
+# raises peak memory by about 30 MiB (BENCHMARKS.md, case 3).
 PART_SIZE: Final = 8 * 1024 * 1024
-MAX_CONCURRENCY: Final = 4
+MAX_CONCURRENCY: Final = 10
 
 
 def transfer_config(multipart_threshold: int) -> TransferConfig:
