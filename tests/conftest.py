@@ -147,3 +147,91 @@ STREAMLIT_TEST_OPTIONS = (
 def s3_media_command(*arguments: str) -> list[str]:
     """Return the argv that runs the s3-media command with this interpreter."""
     return [sys.executable, "-m", "s3_media_storage.cli", *arguments]
+
+
+def child_environment(**extra: str) -> dict[str, str]:
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AWS_", "S3_MEDIA_"))
+    }
+    environment.update(fake_aws_environment())
+    environment.update(extra)
+    return environment
+
+
+@pytest.fixture
+def start_app(tmp_path: Path) -> Iterator[Any]:
+    """Start ``s3-media ARGS`` on a free port; stop every process at the end."""
+    processes: list[subprocess.Popen[bytes]] = []
+    logs: list[Any] = []
+
+    def start(arguments: list[str], environment: dict[str, str]) -> int:
+        port = free_port()
+        log = open(tmp_path / f"s3-media-{port}.log", "wb")  # noqa: SIM115 - closed at teardown
+        logs.append(log)
+        process = subprocess.Popen(
+            s3_media_command(*arguments, f"--server.port={port}", *STREAMLIT_TEST_OPTIONS),
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        processes.append(process)
+        try:
+            wait_for_port(port, process)
+        except (RuntimeError, TimeoutError) as error:
+            raise AssertionError(f"{error}: {(tmp_path / log.name).read_text()}") from error
+        return port
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    for log in logs:
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def s3rver_url(tmp_path_factory) -> Iterator[str]:
+    """s3rver on 127.0.0.1, shared by the whole test run. Skips without Node.js."""
+    from s3rver_support import start_s3rver, stop
+
+    process, url = start_s3rver(tmp_path_factory.mktemp("s3rver"))
+    yield url
+    stop(process)
+
+
+@pytest.fixture(scope="session")
+def s3rver_bucket(s3rver_url) -> str:
+    from s3rver_support import S3RVER_KEY, create_bucket
+
+    return create_bucket(
+        s3rver_url,
+        aws_access_key_id=S3RVER_KEY,
+        aws_secret_access_key=S3RVER_KEY,
+        region_name="us-east-1",
+    )
+
+
+_prefix_numbers = itertools.count()
+
+
+@pytest.fixture
+def s3rver_storage(
+    s3rver_url, s3rver_bucket, monkeypatch
+) -> Callable[..., S3MediaFileStorage]:
+    """Build storages on s3rver, each under a prefix of its own unless one is given."""
+    from s3rver_support import S3RVER_KEY
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", S3RVER_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", S3RVER_KEY)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3rver_url)
+
+    def build(**options: Any) -> S3MediaFileStorage:
+        options.setdefault("prefix", f"case-{next(_prefix_numbers)}/")
+        return S3MediaFileStorage(s3rver_bucket, **options)
+
+    return build

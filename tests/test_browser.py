@@ -37,9 +37,8 @@ from browser_support import (
     wait_until_playable,
     wait_until_still,
 )
-from conftest import APPS_DIR, TESTS_DIR
+from conftest import APPS_DIR, TESTS_DIR, child_environment
 from s3_media_storage.demo.media import mp4_video, wav_sound
-from test_cli import child_environment, start_app  # noqa: F401 - start_app is a fixture
 from test_http import fetch
 
 _MISSING_BROWSER = missing_browser_reason()

@@ -2,72 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import (
-    APPS_DIR,
-    STREAMLIT_TEST_OPTIONS,
-    fake_aws_environment,
-    free_port,
-    s3_media_command,
-    wait_for_port,
-)
+from conftest import APPS_DIR, child_environment, s3_media_command
 from s3_media_storage.demo.media import mp4_video, wav_sound
 from streamlit_client import run_script
 from test_http import fetch
-
-
-def child_environment(**extra: str) -> dict[str, str]:
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("AWS_", "S3_MEDIA_"))
-    }
-    environment.update(fake_aws_environment())
-    environment.update(extra)
-    return environment
-
-
-@pytest.fixture
-def start_app(tmp_path: Path) -> Iterator[Any]:
-    """Start ``s3-media ARGS`` on a free port; stop every process at the end."""
-    processes: list[subprocess.Popen[bytes]] = []
-    logs: list[Any] = []
-
-    def start(arguments: list[str], environment: dict[str, str]) -> int:
-        port = free_port()
-        log = open(tmp_path / f"s3-media-{port}.log", "wb")  # noqa: SIM115 - closed at teardown
-        logs.append(log)
-        process = subprocess.Popen(
-            s3_media_command(*arguments, f"--server.port={port}", *STREAMLIT_TEST_OPTIONS),
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        processes.append(process)
-        try:
-            wait_for_port(port, process)
-        except (RuntimeError, TimeoutError) as error:
-            raise AssertionError(f"{error}: {(tmp_path / log.name).read_text()}") from error
-        return port
-
-    yield start
-    for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    for log in logs:
-        log.close()
 
 
 def test_run_serves_media_from_s3(start_app, moto_server, server_bucket) -> None:

@@ -22,10 +22,9 @@ from typing import Any
 import pytest
 from streamlit.runtime.media_file_storage import MediaFileKind, MediaFileStorageError
 
-from conftest import APPS_DIR
+from conftest import APPS_DIR, child_environment
 from fault_proxy import Delay, ErrorResponse, FaultProxy, RecordedRequest, ResetMidBody
 from streamlit_client import run_script
-from test_cli import child_environment, start_app  # noqa: F401 - start_app is a fixture
 from test_http import fetch
 
 MEDIA = MediaFileKind.MEDIA

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from botocore.exceptions import ClientError
+from conftest import child_environment
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.media_file_storage import MediaFileKind, MediaFileStorageError
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
@@ -20,7 +21,6 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import (
     SCRIPT_RUN_CONTEXT_ATTR_NAME,
 )
 from streamlit_client import run_script
-from test_cli import child_environment, start_app  # noqa: F401 - a fixture
 from test_http import fetch
 
 from s3_media_storage import S3MediaFileStorage
@@ -424,7 +424,7 @@ st.image(png_image(16, 8))
 
 
 def test_run_uses_concurrent_manager(
-    start_app,  # noqa: F811 - the fixture imported from test_cli
+    start_app,
     moto_server,
     server_bucket,
     tmp_path: Path,

@@ -7,10 +7,9 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from conftest import APPS_DIR
+from conftest import APPS_DIR, child_environment
 from s3_media_storage.demo.media import mp4_video, png_image
 from streamlit_client import run_script
-from test_cli import child_environment, start_app  # noqa: F401 - start_app is a fixture
 from test_http import fetch
 
 APP = str(APPS_DIR / "replica_app.py")

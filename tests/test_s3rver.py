@@ -16,32 +16,22 @@ from __future__ import annotations
 
 import datetime
 import os
-import shutil
-import subprocess
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import boto3
 import pytest
-from botocore.config import Config
 from streamlit.runtime.media_file_storage import MediaFileKind
 
-from conftest import free_port, wait_for_port
 from fault_proxy import FaultProxy, self_signed_certificate
 from s3_media_storage import S3MediaFileStorage
-from test_headers import ODD_NAMES, parse_filename
+from s3rver_support import S3RVER_KEY, create_bucket, start_s3rver, stop
 from test_http import fetch
 
 MEDIA = MediaFileKind.MEDIA
 DOWNLOADABLE = MediaFileKind.DOWNLOADABLE
 MIB = 1024 * 1024
-REPOSITORY = Path(__file__).resolve().parent.parent
-S3RVER_SCRIPT = REPOSITORY / "node_modules" / "s3rver" / "bin" / "s3rver.js"
-# s3rver's built-in account. It rejects any other access key ID.
-S3RVER_KEY = "S3RVER"
 CHECKSUM_HEADERS = (
     "x-amz-checksum-crc32",
     "x-amz-trailer",
@@ -49,165 +39,11 @@ CHECKSUM_HEADERS = (
 )
 
 
-def start_s3rver(directory: Path, *tls: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start s3rver on a free port of 127.0.0.1, on HTTPS with a certificate and key."""
-    node = shutil.which("node")
-    if node is None or not S3RVER_SCRIPT.exists():
-        pytest.skip(
-            "Node.js or s3rver is not installed: install Node.js, then run"
-            " `npm ci` in the repository root"
-        )
-    port = free_port()
-    command = [node, str(S3RVER_SCRIPT), "--directory", str(directory)]
-    command += [
-        "--address",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--silent",
-        "--no-vhost-buckets",
-    ]
-    if tls:
-        command += ["--cert", str(tls[0]), "--key", str(tls[1])]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        wait_for_port(port, process, timeout=30)
-    except (RuntimeError, TimeoutError) as error:
-        process.kill()
-        _, stderr = process.communicate(timeout=10)
-        raise AssertionError(
-            f"s3rver did not start: {error}: {stderr.decode()}"
-        ) from error
-    scheme = "https" if tls else "http"
-    return process, f"{scheme}://127.0.0.1:{port}"
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def s3rver_url(tmp_path_factory) -> Iterator[str]:
-    process, url = start_s3rver(tmp_path_factory.mktemp("s3rver"))
-    yield url
-    stop(process)
-
-
-_bucket_numbers = iter(range(1_000_000))
-
-
-def create_bucket(endpoint_url: str, **client_options: Any) -> str:
-    name = f"s3rver-{os.getpid()}-{next(_bucket_numbers)}"
-    client = boto3.session.Session().client(
-        "s3",
-        endpoint_url=endpoint_url,
-        config=Config(signature_version="s3v4"),
-        **client_options,
-    )
-    client.create_bucket(Bucket=name)
-    return name
-
-
-@pytest.fixture(scope="module")
-def s3rver_bucket(s3rver_url) -> str:
-    return create_bucket(
-        s3rver_url,
-        aws_access_key_id=S3RVER_KEY,
-        aws_secret_access_key=S3RVER_KEY,
-        region_name="us-east-1",
-    )
-
-
-_prefix_numbers = iter(range(1_000_000))
-
-
-@pytest.fixture
-def s3rver_storage(
-    s3rver_url, s3rver_bucket, monkeypatch
-) -> Callable[..., S3MediaFileStorage]:
-    """Build storages on s3rver, each under a prefix of its own unless one is given."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", S3RVER_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", S3RVER_KEY)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3rver_url)
-
-    def build(**options: Any) -> S3MediaFileStorage:
-        options.setdefault("prefix", f"case-{next(_prefix_numbers)}/")
-        return S3MediaFileStorage(s3rver_bucket, **options)
-
-    return build
-
-
 def query_values(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
 
 
-# --- The HTTP tests of test_http.py, on s3rver ----------------------------------
-
-
-def test_s3rver_serves_object(s3rver_storage, s3rver_url) -> None:
-    storage = s3rver_storage()
-    data = os.urandom(5000)
-    file_id = storage.load_and_get_id(data, "image/png", MEDIA)
-    url = storage.get_url(file_id)
-    status, headers, body = fetch(url)
-    assert url.startswith(s3rver_url + "/")
-    assert status == 200
-    assert body == data
-    assert headers["content-type"] == "image/png"
-    assert headers["content-disposition"] == "inline"
-    assert headers["cache-control"] == "public, max-age=31536000, immutable"
-
-
-def test_s3rver_serves_range(s3rver_storage) -> None:
-    storage = s3rver_storage()
-    data = bytes(range(256)) * 40
-    file_id = storage.load_and_get_id(data, "video/mp4", MEDIA)
-    status, headers, body = fetch(storage.get_url(file_id), {"Range": "bytes=100-1099"})
-    assert status == 206
-    assert body == data[100:1100]
-    assert headers["content-range"] == f"bytes 100-1099/{len(data)}"
-
-
-@pytest.mark.parametrize("name", ODD_NAMES)
-def test_s3rver_download_name(s3rver_storage, name: str) -> None:
-    storage = s3rver_storage()
-    file_id = storage.load_and_get_id(b"a,b\n", "text/csv", DOWNLOADABLE, name)
-    status, headers, body = fetch(storage.get_url(file_id))
-    assert status == 200
-    assert body == b"a,b\n"
-    assert headers["content-disposition"].startswith("attachment; ")
-    assert parse_filename(headers["content-disposition"]) == name
-    assert "x-injected" not in headers
-
-
-def test_s3rver_multipart_path(s3rver_storage, tmp_path) -> None:
-    storage = s3rver_storage(multipart_threshold=5 * MIB)
-    data = os.urandom(11 * MIB)
-    path = tmp_path / "big.mp4"
-    path.write_bytes(data)
-    file_id = storage.load_and_get_id(str(path), "video/mp4", MEDIA)
-    status, headers, body = fetch(storage.get_url(file_id))
-    assert status == 200
-    assert body == data
-    assert headers["content-type"] == "video/mp4"
-
-
-def test_s3rver_replica_url(s3rver_storage) -> None:
-    first = s3rver_storage(prefix="my media/ü/")
-    file_id = first.load_and_get_id(b"from replica A", "image/png", MEDIA)
-    second = s3rver_storage(prefix="my media/ü/")
-    url = second.get_url(file_id)
-    status, _, body = fetch(url)
-    assert "/my%20media/%C3%BC/" in url
-    assert status == 200
-    assert body == b"from replica A"
+# --- What s3rver enforces ---------------------------------------------------------
 
 
 def test_s3rver_delete(s3rver_storage) -> None:
@@ -217,9 +53,6 @@ def test_s3rver_delete(s3rver_storage) -> None:
     storage.delete_file(file_id)
     status, _, _ = fetch(url)
     assert status == 404
-
-
-# --- What s3rver enforces ---------------------------------------------------------
 
 
 def test_s3rver_rejects_expired_url(s3rver_storage) -> None:
