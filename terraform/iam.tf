@@ -63,6 +63,38 @@ resource "aws_iam_policy" "app" {
   tags        = var.tags
 }
 
+# s3-media doctor needs more than the app: it reads the bucket's settings,
+# and it deletes its probe object even when the app may not delete. Attach
+# this policy together with the app's policy to whoever runs the doctor. The
+# actions are DOCTOR_ACTIONS in s3_media_storage/doctor/__init__.py, and a
+# test checks that the two lists are equal.
+data "aws_iam_policy_document" "doctor" {
+  statement {
+    sid    = "ReadMediaBucketSettings"
+    effect = "Allow"
+    actions = [
+      "s3:GetLifecycleConfiguration",
+      "s3:GetBucketPublicAccessBlock",
+      "s3:GetBucketCORS",
+    ]
+    resources = [aws_s3_bucket.this.arn]
+  }
+
+  statement {
+    sid       = "DeleteDoctorProbe"
+    effect    = "Allow"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${aws_s3_bucket.this.arn}/${var.prefix}doctor-probe-*"]
+  }
+}
+
+resource "aws_iam_policy" "doctor" {
+  name        = "${var.bucket_name}-media-doctor"
+  description = "Checks of s3-media doctor on the bucket ${var.bucket_name}, beyond the app's own access."
+  policy      = data.aws_iam_policy_document.doctor.json
+  tags        = var.tags
+}
+
 data "aws_iam_policy_document" "assume_role" {
   count = var.create_iam_role ? 1 : 0
 

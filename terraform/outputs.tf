@@ -63,6 +63,11 @@ output "iam_policy_json" {
   value       = data.aws_iam_policy_document.app.json
 }
 
+output "doctor_iam_policy_arn" {
+  description = "ARN of the IAM policy that s3-media doctor needs besides the app's policy: reading the bucket's settings and deleting its probe object."
+  value       = aws_iam_policy.doctor.arn
+}
+
 output "iam_role_arn" {
   description = "ARN of the app's IAM role, or null without create_iam_role."
   value       = one(aws_iam_role.app[*].arn)

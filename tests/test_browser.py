@@ -123,7 +123,7 @@ def tab(browser: Any) -> Iterator[BrowserTab]:
 
 
 @pytest.fixture
-def media_app(start_app, moto_server, server_bucket) -> Iterator[MediaApp]:  # noqa: F811
+def media_app(start_app, moto_server, server_bucket) -> Iterator[MediaApp]:
     proxy = CountingS3Proxy(moto_server.endpoint_url).start()
     environment = child_environment(
         AWS_ENDPOINT_URL_S3=proxy.endpoint_url, S3_MEDIA_BUCKET=server_bucket
@@ -148,7 +148,7 @@ def media_page(tab: BrowserTab, media_app: MediaApp) -> Any:
 
 
 @pytest.fixture
-def demo_port(start_app) -> int:  # noqa: F811
+def demo_port(start_app) -> int:
     """The port of ``s3-media demo``, which starts its own S3 endpoint."""
     return start_app(["demo"], child_environment())
 

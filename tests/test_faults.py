@@ -236,7 +236,7 @@ def test_head_fault_on_foreign_id(storage_factory, proxy, server_bucket) -> None
     assert body == b"from another replica"
 
 
-def test_app_outage_and_recovery(start_app, proxy, server_bucket) -> None:  # noqa: F811
+def test_app_outage_and_recovery(start_app, proxy, server_bucket) -> None:
     environment = child_environment(
         AWS_ENDPOINT_URL_S3=proxy.endpoint_url,
         S3_MEDIA_BUCKET=server_bucket,

@@ -34,7 +34,8 @@ from terraform_support.terraform_cli import (
     write_input_check_config,
 )
 
-from s3_media_storage import permissions
+from s3_media_storage import doctor, permissions
+from s3_media_storage.doctor.probe import PROBE_KEY_STEM
 from s3_media_storage.settings import ENV_OPTIONS
 
 # The variables that the `environment` output sets, one output each.
@@ -362,6 +363,29 @@ def test_iam_source_actions_match_python(module: Module) -> None:
     assert "for name in var.source_bucket_names" in resources
     assert ':s3:::${name}/*"' in resources
     assert statement.for_each == "length(var.source_bucket_names) > 0 ? [1] : []"
+
+
+def test_doctor_policy_matches_python(module: Module) -> None:
+    statements = policy_statements(
+        single(module.data("aws_iam_policy_document"), "doctor")
+    )
+    granted = set().union(*(statement.actions for statement in statements.values()))
+    assert granted == doctor.DOCTOR_ACTIONS
+    assert statements["ReadMediaBucketSettings"].resources == (
+        "${aws_s3_bucket.this.arn}",
+    )
+
+
+def test_doctor_policy_deletes_probe_only(module: Module) -> None:
+    statements = policy_statements(
+        single(module.data("aws_iam_policy_document"), "doctor")
+    )
+    statement = statements["DeleteDoctorProbe"]
+    assert statement.actions == frozenset({"s3:DeleteObject"})
+    assert statement.resources == (
+        "${aws_s3_bucket.this.arn}/${var.prefix}doctor-probe-*",
+    )
+    assert PROBE_KEY_STEM == "doctor-probe-"
 
 
 def test_iam_s3_actions_cover_operations(module: Module) -> None:

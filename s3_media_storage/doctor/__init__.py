@@ -29,6 +29,7 @@ from s3_media_storage.doctor.bucket_settings import (
     check_public_access,
 )
 from s3_media_storage.doctor.probe import (
+    PROBE_KEY_STEM,
     Probe,
     check_delete,
     check_head,
@@ -126,7 +127,7 @@ def run_checks(
         return _with_skipped(results, "the bucket is not reachable")
 
     probe = Probe(
-        key=f"{storage.settings.prefix}doctor-probe-{secrets.token_hex(8)}",
+        key=f"{storage.settings.prefix}{PROBE_KEY_STEM}{secrets.token_hex(8)}",
         body=b"s3-media doctor probe " + secrets.token_hex(16).encode(),
     )
     results.append(check_put(storage, probe))

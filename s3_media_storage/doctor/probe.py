@@ -17,6 +17,7 @@ from s3_media_storage.errors import is_access_denied, storage_error
 from s3_media_storage.headers import CACHE_CONTROL
 
 __all__ = [
+    "PROBE_KEY_STEM",
     "Probe",
     "check_delete",
     "check_head",
@@ -25,6 +26,9 @@ __all__ = [
     "http_get",
 ]
 
+# The probe's key is the prefix, this stem and random hex. The doctor policy
+# of terraform/ allows DeleteObject on these keys only.
+PROBE_KEY_STEM: Final = "doctor-probe-"
 # Seconds that the presigned GET of the probe may take.
 HTTP_TIMEOUT: Final = 15.0
 # Lifetime of the probe's presigned URL, in seconds.
