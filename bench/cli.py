@@ -118,6 +118,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"unknown case {unknown[0]!r}: expected numbers from 1 to {len(CASES)}"
         )
     sizes = _sizes(arguments)
+    if arguments.json:
+        # Fail now rather than after minutes of measuring.
+        try:
+            with open(arguments.json, "w"):
+                pass
+        except OSError as error:
+            _parser().error(f"cannot write --json {arguments.json!r}: {error.strerror}")
     logging.getLogger("streamlit").setLevel(logging.ERROR)
 
     machine = machine_description()

@@ -39,9 +39,13 @@ def bucket_region(client: Any, bucket: str) -> str | None:
             return str(region)
         if code in ("404", "NoSuchBucket"):
             error.response.setdefault("Error", {})["Code"] = "NoSuchBucket"
-        raise storage_error(error, bucket=bucket, key=None, action="s3:ListBucket") from error
+        raise storage_error(
+            error, bucket=bucket, key=None, action="s3:ListBucket", operation="HeadBucket"
+        ) from error
     except BotoCoreError as error:
-        raise storage_error(error, bucket=bucket, key=None, action="s3:ListBucket") from error
+        raise storage_error(
+            error, bucket=bucket, key=None, action="s3:ListBucket", operation="HeadBucket"
+        ) from error
     region = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get(_REGION_HEADER)
     return str(region) if region else None
 

@@ -7,9 +7,10 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from importlib import resources
+from importlib import metadata, resources
 from typing import Final, NoReturn
 
+import click
 from botocore.exceptions import BotoCoreError
 from streamlit.runtime.media_file_storage import MediaFileStorageError
 
@@ -50,11 +51,21 @@ s3:GetLifecycleConfiguration, s3:GetBucketPublicAccessBlock,
 s3:GetBucketCORS and s3:DeleteObject."""
 
 
+def _package_version() -> str:
+    try:
+        return metadata.version("s3-media-storage")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="s3-media",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_package_version()}"
     )
     parser.add_argument(
         "--log-level",
@@ -71,12 +82,14 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("app", metavar="APP", help="the Streamlit script, as for 'streamlit run'")
-    run.add_argument(
+    streamlit_args = run.add_argument(
         "streamlit_args",
         nargs=argparse.REMAINDER,
         metavar="OPTIONS",
         help="options for Streamlit, such as --server.port 8501",
     )
+    # argparse marks a REMAINDER positional as required, although it may be empty.
+    streamlit_args.required = False
 
     demo = commands.add_parser(
         "demo",
@@ -86,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--s3-port",
-        type=int,
+        type=_port,
         default=0,
         help="port of the local S3 endpoint on 127.0.0.1 (default: a free port)",
     )
@@ -98,6 +111,19 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     return parser
+
+
+def _port(text: str) -> int:
+    """Parse a TCP port number for argparse, 0 meaning a free port."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: expected a number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"invalid port {port}: expected 1 to 65535, or 0 for a free port"
+        )
+    return port
 
 
 def _fail(message: str) -> NoReturn:
@@ -112,6 +138,10 @@ def _run_streamlit(app: str, streamlit_args: Sequence[str]) -> int:
     from s3_media_storage.storage import S3MediaFileStorage
     from s3_media_storage.streamlit_hook import install
 
+    # Checked before the bucket, which may take a request. Streamlit also
+    # accepts a URL of a script, which it downloads itself.
+    if "://" not in app and not os.path.isfile(app):
+        _fail(f"file not found: {app!r}. Pass the path of a Streamlit script.")
     try:
         storage = S3MediaFileStorage.from_env()
         storage.check_bucket()
@@ -133,6 +163,11 @@ def _run_streamlit(app: str, streamlit_args: Sequence[str]) -> int:
         streamlit_cli.main.main(
             args=["run", app, *streamlit_args], prog_name="streamlit", standalone_mode=False
         )
+    except click.ClickException as error:
+        # A usage error, such as a missing script or an unknown option: print
+        # it the way 'streamlit run' does, without a traceback.
+        error.show()
+        return error.exit_code
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 1
     return 0
@@ -194,9 +229,9 @@ def _with_demo_defaults(streamlit_args: Sequence[str]) -> list[str]:
 
 def _demo(port: int, streamlit_args: Sequence[str]) -> int:
     if not os.environ.get("S3_MEDIA_BUCKET"):
-        _start_demo_s3(port)
         # moto's server logs every request at INFO.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        _start_demo_s3(port)
     streamlit_args = _with_demo_defaults(streamlit_args)
     app = resources.files("s3_media_storage.demo").joinpath("app.py")
     with resources.as_file(app) as app_path:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import boto3.session
 from botocore.config import Config
+from streamlit.runtime.media_file_storage import MediaFileStorageError
 
 if TYPE_CHECKING:
     from s3_media_storage.settings import StorageSettings
@@ -60,7 +61,15 @@ def build_client(settings: StorageSettings, *, region: str | None = None) -> Any
     own thread. ``region`` overrides ``AWS_REGION`` and the config files.
     """
     session = boto3.session.Session(region_name=region)
-    probe = session.client("s3", config=Config(signature_version="s3v4"))
+    try:
+        probe = session.client("s3", config=Config(signature_version="s3v4"))
+    except ValueError as error:
+        # botocore raises ValueError("Invalid endpoint: ...") for a malformed
+        # endpoint URL from AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or the config.
+        raise MediaFileStorageError(
+            f"Cannot build the S3 client: {error}. Set AWS_ENDPOINT_URL_S3 to a"
+            " URL such as http://127.0.0.1:9000, or unset it for AWS."
+        ) from None
     custom_endpoint = not is_aws_endpoint(probe.meta.endpoint_url)
     config = _config(settings, custom_endpoint=custom_endpoint, region=region)
     return session.client("s3", config=config)

@@ -82,18 +82,25 @@ def _client_error_advice(code: str, bucket: str, action: str) -> str:
 
 
 def storage_error(
-    error: Exception, *, bucket: str, key: str | None, action: str
+    error: Exception,
+    *,
+    bucket: str,
+    key: str | None,
+    action: str,
+    operation: str | None = None,
 ) -> MediaFileStorageError:
     """Return a ``MediaFileStorageError`` that explains ``error``.
 
     ``action`` is the IAM action of the failed request, such as
     ``"s3:PutObject"``, so that an access-denied message names the grant.
+    ``operation`` is the S3 operation that failed, when its name differs from
+    the action's (HeadBucket is authorised by s3:ListBucket).
     """
     where = f"s3://{bucket}/{key}" if key else f"bucket {bucket!r}"
     # The transfer manager wraps the failure of a part in S3UploadFailedError.
     if isinstance(error, S3UploadFailedError) and error.__context__ is not None:
         error = error.__context__  # type: ignore[assignment]
-    operation = action.removeprefix("s3:")
+    operation = operation or action.removeprefix("s3:")
     if isinstance(error, ClientError):
         advice = _client_error_advice(error_code(error), bucket, action)
     elif isinstance(error, NoCredentialsError | PartialCredentialsError):

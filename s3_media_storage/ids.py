@@ -39,6 +39,9 @@ FILE_ID_PATTERN: Final = re.compile(r"[0-9a-f]{64}(\.[a-z0-9]{1,10})?")
 # bucket and key, base64url-encoded without padding.
 SOURCE_ID_PATTERN: Final = re.compile(r"s3-[A-Za-z0-9_-]{4,1500}")
 
+# Characters of an invalid ID that an error message shows.
+_MAX_SHOWN_ID: Final = 100
+
 # Bumped whenever the hashed layout changes, so old and new IDs never collide.
 _ID_VERSION: Final = b"s3-media-storage/1"
 
@@ -106,8 +109,11 @@ def check_file_id(file_id: object) -> str:
     a key in another prefix), before any request is sent.
     """
     if not isinstance(file_id, str) or FILE_ID_PATTERN.fullmatch(file_id) is None:
+        shown = repr(file_id)
+        if len(shown) > _MAX_SHOWN_ID:
+            shown = f"{shown[:_MAX_SHOWN_ID]}… ({len(file_id)} characters)"
         raise MediaFileStorageError(
-            f"Invalid media file ID {file_id!r}: expected an ID returned by"
+            f"Invalid media file ID {shown}: expected an ID returned by"
             " load_and_get_id, 64 hex digits and an optional extension."
         )
     return file_id

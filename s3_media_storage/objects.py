@@ -27,10 +27,14 @@ def head_object(client: Any, bucket: str, key: str) -> dict[str, Any] | None:
         if is_not_found(error):
             return None
         _LOGGER.warning("HeadObject on s3://%s/%s failed: %s", bucket, key, error)
-        raise storage_error(error, bucket=bucket, key=key, action="s3:GetObject") from error
+        raise storage_error(
+            error, bucket=bucket, key=key, action="s3:GetObject", operation="HeadObject"
+        ) from error
     except BotoCoreError as error:
         _LOGGER.warning("HeadObject on s3://%s/%s failed: %s", bucket, key, error)
-        raise storage_error(error, bucket=bucket, key=key, action="s3:GetObject") from error
+        raise storage_error(
+            error, bucket=bucket, key=key, action="s3:GetObject", operation="HeadObject"
+        ) from error
     return response
 
 
@@ -61,5 +65,7 @@ def refresh_object(
             client.copy(source, bucket, key, ExtraArgs=extra_args, Config=transfer_config)
     except (ClientError, BotoCoreError) as error:
         _LOGGER.warning("Refresh of s3://%s/%s failed: %s", bucket, key, error)
-        raise storage_error(error, bucket=bucket, key=key, action="s3:PutObject") from error
+        raise storage_error(
+            error, bucket=bucket, key=key, action="s3:PutObject", operation="CopyObject"
+        ) from error
     _LOGGER.info("Refreshed s3://%s/%s before its lifecycle expiry", bucket, key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,9 @@ __all__ = ["CHUNK_SIZE", "LocalFile", "iter_file_chunks", "open_local_file"]
 # memory flat while a large file streams through.
 CHUNK_SIZE: Final = 1024 * 1024
 
+# A URL scheme as RFC 3986 defines it, followed by "://".
+_URL_SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
 
 @dataclass(frozen=True)
 class LocalFile:
@@ -27,6 +31,23 @@ class LocalFile:
 
 def _error(path: str, problem: str, advice: str) -> MediaFileStorageError:
     return MediaFileStorageError(f"Cannot load media file {path!r}: {problem}. {advice}")
+
+
+def _missing_file_error(path: str) -> MediaFileStorageError:
+    scheme = _URL_SCHEME.match(path)
+    if scheme is None:
+        return _error(path, "no such file", "Check the path and the working directory.")
+    if scheme.group(1).lower() == "file":
+        return _error(
+            path,
+            "file:// URLs are not paths",
+            "Pass the local path without the file:// prefix.",
+        )
+    return _error(
+        path,
+        f"no such file, and {scheme.group(1)}:// URLs cannot be stored",
+        "Pass a local path, an s3://bucket/key URI or the file's bytes.",
+    )
 
 
 def open_local_file(path: str) -> LocalFile:
@@ -45,7 +66,7 @@ def open_local_file(path: str) -> LocalFile:
     try:
         status = os.stat(path)
     except FileNotFoundError:
-        raise _error(path, "no such file", "Check the path and the working directory.") from None
+        raise _missing_file_error(path) from None
     except OSError as error:
         raise _error(path, error.strerror or str(error), "Check the path.") from None
     except ValueError:

@@ -215,7 +215,8 @@ class S3MediaFileStorage(MediaFileStorage):
                     ),
                 )
             return file_id
-        if isinstance(path_or_data, str) and path_or_data.startswith("s3://"):
+        # URI schemes are case-insensitive (RFC 3986), so S3:// is a source too.
+        if isinstance(path_or_data, str) and path_or_data[:5].lower() == "s3://":
             return self._sources.load(path_or_data)
         if isinstance(path_or_data, str):
             return self._load_path(path_or_data, mimetype, kind, filename, extra_args)

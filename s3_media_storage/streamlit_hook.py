@@ -62,6 +62,16 @@ def install(storage: MediaFileStorage) -> None:
     """
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
+    # MediaFileStorage is a Protocol without runtime_checkable, so check its methods.
+    if not all(
+        callable(getattr(storage, method, None))
+        for method in ("load_and_get_id", "get_url", "delete_file")
+    ):
+        raise MediaFileStorageError(
+            f"Invalid storage {type(storage).__name__}: expected a"
+            " MediaFileStorage with load_and_get_id, get_url and delete_file,"
+            " such as S3MediaFileStorage.from_env()."
+        )
     runtime_class = _runtime_class()
     if runtime_class._instance is not None:
         raise MediaFileStorageError(

@@ -226,7 +226,15 @@ CASES: dict[str, Case] = {
     "upper url": Case(
         data("HTTPS://example.invalid/x.png"), Rejected("URLs cannot be stored")
     ),
-    "file url": Case(data("file:///etc/hostname"), Rejected("no such file")),
+    "file url": Case(
+        data("file:///etc/hostname"), Rejected("file:// URLs are not paths")
+    ),
+    "ftp url": Case(
+        data("ftp://example.invalid/x.png"), Rejected("ftp:// URLs cannot be stored")
+    ),
+    "upper s3 uri": Case(
+        data("S3://other-bucket/key.png"), Rejected("not an allowed source")
+    ),
     "other bucket uri": Case(
         data("s3://other-bucket/key.png"), Rejected("not an allowed source")
     ),
@@ -356,6 +364,17 @@ def test_outside_id_rejected(name: str, checked_storage, count_calls) -> None:
     assert calls.total() == 0
     assert "media file" in str(from_get_url.value).lower()
     assert "media file" in str(from_delete.value).lower()
+
+
+def test_long_id_shortened_in_message(checked_storage, count_calls) -> None:
+    storage = checked_storage()
+    calls = count_calls()
+    with pytest.raises(MediaFileStorageError) as caught:
+        storage.get_url("x" * 100_000)
+    message = str(caught.value)
+    assert calls.total() == 0
+    assert "(100000 characters)" in message
+    assert len(message) < 400
 
 
 def test_unknown_id_not_found(checked_storage, count_calls) -> None:

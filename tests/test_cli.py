@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from streamlit.runtime.media_file_storage import MediaFileStorageError
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from conftest import APPS_DIR, child_environment, s3_media_command
 from s3_media_storage.demo.media import mp4_video, wav_sound
@@ -113,7 +117,7 @@ def test_run_with_missing_bucket_stops_early(moto_server) -> None:
         timeout=60,
     )
     assert result.returncode == 2
-    assert "'missing-bucket-x'" in result.stderr
+    assert "HeadBucket failed for bucket 'missing-bucket-x'" in result.stderr
     assert "does not exist" in result.stderr
 
 
@@ -131,14 +135,93 @@ def test_help_describes_commands() -> None:
 
 
 def test_install_rejects_running_runtime(monkeypatch) -> None:
-    from streamlit.runtime.media_file_storage import MediaFileStorageError
     from streamlit.runtime.runtime import Runtime
 
     from s3_media_storage import install
 
     monkeypatch.setattr(Runtime, "_instance", object())
     with pytest.raises(MediaFileStorageError, match="before Streamlit starts"):
+        install(MemoryMediaFileStorage("/media"))
+
+
+def test_install_rejects_non_storage() -> None:
+    from s3_media_storage import install
+
+    with pytest.raises(MediaFileStorageError, match="Invalid storage object"):
         install(object())  # type: ignore[arg-type]
+
+
+def run_command(*arguments: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        s3_media_command(*arguments),
+        env=child_environment(**variables),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_run_missing_script_stops_early(moto_server, server_bucket) -> None:
+    result = run_command(
+        "run",
+        "missing_app.py",
+        AWS_ENDPOINT_URL_S3=moto_server.endpoint_url,
+        S3_MEDIA_BUCKET=server_bucket,
+    )
+    assert result.returncode == 2
+    assert "file not found: 'missing_app.py'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_streamlit_usage_error(moto_server, server_bucket) -> None:
+    result = run_command(
+        "run",
+        str(APPS_DIR / "media_app.py"),
+        "--no.such.option",
+        "1",
+        AWS_ENDPOINT_URL_S3=moto_server.endpoint_url,
+        S3_MEDIA_BUCKET=server_bucket,
+    )
+    assert result.returncode == 2
+    assert "No such option '--no.such.option'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_malformed_endpoint() -> None:
+    result = run_command(
+        "run",
+        str(APPS_DIR / "media_app.py"),
+        AWS_ENDPOINT_URL_S3="not-a-url",
+        S3_MEDIA_BUCKET="some-bucket",
+    )
+    assert result.returncode == 2
+    assert "Invalid endpoint: not-a-url" in result.stderr
+    assert "AWS_ENDPOINT_URL_S3" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "abc"])
+def test_demo_rejects_bad_s3_port(port: str) -> None:
+    result = run_command("demo", "--s3-port", port)
+    assert result.returncode == 2
+    assert f"invalid port {port}" in result.stderr.replace("'", "")
+
+
+def test_demo_s3_port_in_use() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_command("demo", "--s3-port", str(port))
+    assert result.returncode == 2
+    assert f"could not start the local S3 endpoint on 127.0.0.1:{port}" in result.stderr
+    assert "is in use" in result.stderr
+
+
+def test_version_printed() -> None:
+    result = run_command("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"s3-media {metadata.version('s3-media-storage')}"
 
 
 def test_console_script_installed() -> None:

@@ -213,6 +213,21 @@ def test_doctor_lifecycle_too_short(moto_server, server_client, good_bucket) -> 
     assert "S3_MEDIA_LIFECYCLE_DAYS=3" in fix_lines(result.stdout)["lifecycle"]
 
 
+def test_doctor_lifecycle_days_below_rule(
+    moto_server, server_client, good_bucket
+) -> None:
+    set_lifecycle(server_client, good_bucket, 30)
+    result = run_doctor(
+        moto_server.endpoint_url,
+        S3_MEDIA_BUCKET=good_bucket,
+        S3_MEDIA_LIFECYCLE_DAYS="10",
+    )
+    rows = parse_table(result.stdout)
+    assert result.returncode == 0
+    assert rows["lifecycle"][0] == "warn"
+    assert "S3_MEDIA_LIFECYCLE_DAYS=30" in fix_lines(result.stdout)["lifecycle"]
+
+
 def test_doctor_lifecycle_days_unset(doctor_on, moto_server, good_bucket) -> None:
     status, output = doctor_on(moto_server.endpoint_url, S3_MEDIA_BUCKET=good_bucket)
     assert status == 0

@@ -255,7 +255,9 @@ def _check_deletion(storage: Any) -> CheckResult:
             "Run a single replica only, or set S3_MEDIA_DELETE_FILES=false and let"
             " the lifecycle rule expire objects.",
         )
-    return CheckResult("deletion", PASS, "off: the lifecycle rule expires objects")
+    return CheckResult(
+        "deletion", PASS, "off: objects stay until a lifecycle rule expires them"
+    )
 
 
 def main(environ: Mapping[str, str] | None = None, *, out: TextIO | None = None) -> int:

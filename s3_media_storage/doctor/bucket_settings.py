@@ -129,6 +129,15 @@ def check_lifecycle(storage: Any) -> CheckResult:
             f"Set S3_MEDIA_LIFECYCLE_DAYS={days}: objects expire before the storage"
             " rewrites them, and their URLs break.",
         )
+    if configured < days:
+        return CheckResult(
+            "lifecycle",
+            WARN,
+            f"{detail}, but S3_MEDIA_LIFECYCLE_DAYS={configured}",
+            f"Set S3_MEDIA_LIFECYCLE_DAYS={days}: the storage rewrites objects"
+            " that it still hands out long before the rule would expire them,"
+            " with one CopyObject each time.",
+        )
     return CheckResult(
         "lifecycle", PASS, f"{detail}; S3_MEDIA_LIFECYCLE_DAYS={configured}"
     )
