@@ -110,7 +110,7 @@ def check_file_id(file_id: object) -> str:
     """
     if not isinstance(file_id, str) or FILE_ID_PATTERN.fullmatch(file_id) is None:
         shown = repr(file_id)
-        if len(shown) > _MAX_SHOWN_ID:
+        if isinstance(file_id, str) and len(shown) > _MAX_SHOWN_ID:
             shown = f"{shown[:_MAX_SHOWN_ID]}… ({len(file_id)} characters)"
         raise MediaFileStorageError(
             f"Invalid media file ID {shown}: expected an ID returned by"

@@ -1,44 +1,28 @@
-"""Storage settings: validation, and parsing from ``S3_MEDIA_*`` variables."""
+"""Storage settings and their validation.
+
+``environment`` parses them from ``S3_MEDIA_*`` variables.
+"""
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Callable, Mapping
+import dataclasses
+import math
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from streamlit.runtime.media_file_storage import MediaFileStorageError
 
-__all__ = [
-    "ENV_OPTIONS",
-    "EnvOption",
-    "InvalidSettingError",
-    "StorageSettings",
-    "settings_from_env",
-]
+from s3_media_storage.bucket_names import bucket_name_problem
+
+__all__ = ["OPTION_LIMITS", "SECRET_FIELDS", "InvalidSettingError", "StorageSettings"]
+
 
 # SigV4 presigned URLs are valid for at most 7 days.
 MAX_EXPIRES_IN: Final = 604_800
 
-# Bucket names as S3 allows them (3 to 63 lowercase letters, digits, dots and
-# hyphens), plus underscores, which some self-hosted S3 servers accept.
-_BUCKET_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]")
-
-
-class InvalidSettingError(MediaFileStorageError):
-    """A storage option whose value is invalid."""
-
-    def __init__(self, field: str, value: object, expected: str) -> None:
-        shown = "(hidden)" if field in SECRET_FIELDS else repr(value)
-        super().__init__(f"Invalid {field} {shown}: {expected}")
-        self.field = field
-        self.expected = expected
-
-
-def _reject(field: str, value: object, expected: str) -> InvalidSettingError:
-    return InvalidSettingError(field, value, expected)
-
+_MIB: Final = 1024**2
+_GIB: Final = 1024**3
 
 # Options whose values never appear in a message, a log line or a repr.
 SECRET_FIELDS: Final = frozenset({"cloudfront_private_key", "id_secret"})
@@ -47,10 +31,96 @@ SECRET_FIELDS: Final = frozenset({"cloudfront_private_key", "id_secret"})
 # front of the bucket, or CloudFront signed URLs with a canned policy.
 URL_MODES: Final = ("presigned", "cdn-public", "cdn-signed")
 
+_CDN_URL_EXAMPLE: Final = "'https://d111111abcdef8.cloudfront.net'"
+_SIGNER_FIELDS: Final = ("cloudfront_key_pair_id", "cloudfront_private_key")
+
+
+class InvalidSettingError(MediaFileStorageError):
+    """A storage option whose value is invalid, or missing where others need it.
+
+    ``expected`` is a ``str.format`` template. A placeholder named after an
+    option, such as ``{expires_in}``, stands for that option's name, and the
+    other placeholders for the values in ``facts``. The message names keyword
+    arguments, and ``settings_from_env`` rewords it with ``explain`` to name
+    ``S3_MEDIA_*`` variables instead.
+    """
+
+    def __init__(
+        self, field: str, value: object, expected: str, **facts: object
+    ) -> None:
+        self.field = field
+        self.missing = value is None
+        # Only the repr is kept, so that a secret value never stays on the error.
+        self.value_repr = "(hidden)" if field in SECRET_FIELDS else repr(value)
+        self._template = expected
+        self._facts = facts
+        self.expected = self.explain(_keyword_name)
+        if self.missing:
+            message = f"Missing {field}: {self.expected}"
+        else:
+            message = f"Invalid {field} {self.value_repr}: {self.expected}"
+        super().__init__(message)
+
+    def explain(self, name_of: Callable[[str], str]) -> str:
+        """Return ``expected`` with each option named by ``name_of``."""
+        names = {
+            option.name: name_of(option.name)
+            for option in dataclasses.fields(StorageSettings)
+        }
+        return self._template.format_map({**names, **self._facts})
+
+
+def _keyword_name(field: str) -> str:
+    return field
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """Range of a numeric option, and the words that messages use for it."""
+
+    low: int | float
+    high: int | float
+    unit: str = ""
+    whole: bool = True
+    note: str = ""
+
+    def describe(self) -> str:
+        """Return the range in words, such as 'a whole number from 1 to 20'."""
+        number = "a whole number" if self.whole else "a number"
+        return f"{number} {self._span()}"
+
+    def describe_type(self) -> str:
+        """Return the Python type and range, such as 'an int from 1 to 20'."""
+        python_type = "an int" if self.whole else "an int or float"
+        return f"{python_type} {self._span()}"
+
+    def _span(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        return f"from {self.low} to {self.high}{unit}{self.note}"
+
+
+OPTION_LIMITS: Final = {
+    "expires_in": _Limits(1, MAX_EXPIRES_IN, "seconds"),
+    "multipart_threshold": _Limits(
+        5 * _MIB, 5 * _GIB, "bytes", note=" (5 MiB to 5 GiB)"
+    ),
+    "max_attempts": _Limits(1, 20),
+    "connect_timeout": _Limits(0.1, 300, "seconds", whole=False),
+    "read_timeout": _Limits(0.1, 3600, "seconds", whole=False),
+    "lifecycle_days": _Limits(1, 36_500, "days"),
+}
+
+# Options that are None unless given, and a str when given.
+_OPTIONAL_TEXT_FIELDS: Final = ("url_mode", "cdn_url", *_SIGNER_FIELDS)
+
 
 @dataclass(frozen=True, kw_only=True)
 class StorageSettings:
-    """Validated options of an ``S3MediaFileStorage``."""
+    """Validated options of an ``S3MediaFileStorage``.
+
+    ``id_secret`` may also be given as UTF-8 bytes, which are stored decoded,
+    so that a secret gives the same file IDs as str and as bytes.
+    """
 
     bucket: str
     prefix: str = "media/"
@@ -70,40 +140,31 @@ class StorageSettings:
     source_buckets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not isinstance(self.bucket, str) or not _BUCKET_PATTERN.fullmatch(
-            self.bucket
-        ):
-            raise _reject(
-                "bucket",
-                self.bucket,
-                "expected an S3 bucket name of 3 to 63 lowercase letters, digits,"
-                " dots and hyphens, such as 'my-app-media'.",
-            )
+        _check_bucket_name("bucket", self.bucket)
         object.__setattr__(self, "prefix", _normalize_prefix(self.prefix))
-
-        _check_range("expires_in", self.expires_in, 1, MAX_EXPIRES_IN, "seconds")
-        _check_range(
-            "multipart_threshold", self.multipart_threshold, 5 * 1024**2, 5 * 1024**3
-        )
+        _check_number("expires_in", self.expires_in)
+        _check_type("delete_files", self.delete_files, bool, "a bool (True or False)")
+        _check_number("multipart_threshold", self.multipart_threshold)
+        _check_type("retry_mode", self.retry_mode, str, "a str")
         if self.retry_mode not in ("standard", "adaptive", "legacy"):
-            raise _reject(
+            raise InvalidSettingError(
                 "retry_mode",
                 self.retry_mode,
                 "expected 'standard', 'adaptive' or 'legacy' (botocore retry modes).",
             )
-        _check_range("max_attempts", self.max_attempts, 1, 20)
-        _check_range("connect_timeout", self.connect_timeout, 0.1, 300, "seconds")
-        _check_range("read_timeout", self.read_timeout, 0.1, 3600, "seconds")
+        _check_number("max_attempts", self.max_attempts)
+        _check_number("connect_timeout", self.connect_timeout)
+        _check_number("read_timeout", self.read_timeout)
 
+        for name in _OPTIONAL_TEXT_FIELDS:
+            _check_type(name, getattr(self, name), str | None, "a str or None")
         object.__setattr__(self, "url_mode", _resolve_url_mode(self))
         if self.cdn_url is not None:
             object.__setattr__(self, "cdn_url", _normalize_cdn_url(self.cdn_url))
 
-        if self.id_secret is not None and len(self.id_secret.encode()) < 16:
-            raise _reject(
-                "id_secret", self.id_secret, "expected at least 16 bytes of secret."
-            )
+        object.__setattr__(self, "id_secret", _normalize_id_secret(self.id_secret))
         if self.lifecycle_days is not None:
+            _check_number("lifecycle_days", self.lifecycle_days)
             _check_lifecycle(self.lifecycle_days, self.expires_in)
         object.__setattr__(self, "source_buckets", _check_buckets(self.source_buckets))
 
@@ -120,67 +181,253 @@ class StorageSettings:
         return self.lifecycle_days * 86_400 - self.expires_in - 3_600
 
 
-def _check_range(
-    field: str, value: object, low: float, high: float, unit: str = ""
-) -> None:
-    valid = isinstance(value, int | float) and not isinstance(value, bool)
-    if not valid or not low <= value <= high:  # type: ignore[operator]
-        suffix = f" {unit}" if unit else ""
-        raise _reject(field, value, f"expected a number from {low} to {high}{suffix}.")
+def _wrong_type(field: str, value: object, expected: str) -> InvalidSettingError:
+    """Return the error for a value of the wrong Python type, such as str for bool."""
+    return InvalidSettingError(
+        field,
+        value,
+        f"expected {expected}, not {{type_name}}.",
+        type_name=type(value).__name__,
+    )
+
+
+def _check_type(field: str, value: object, types: Any, expected: str) -> None:
+    """Raise unless ``value`` is an instance of ``types``.
+
+    Numbers go through ``_check_number`` instead, which also rejects bool.
+    """
+    if not isinstance(value, types):
+        raise _wrong_type(field, value, expected)
+
+
+def _check_number(field: str, value: object) -> None:
+    """Raise unless ``value`` has the Python type and range of ``OPTION_LIMITS[field]``.
+
+    A bool is rejected although it is an int. A float is rejected where a
+    whole number is expected, because ``expires_in=60.5`` would presign an
+    invalid ``X-Amz-Expires=60.5``.
+    """
+    limits = OPTION_LIMITS[field]
+    types = int if limits.whole else int | float
+    if isinstance(value, bool) or not isinstance(value, types):
+        raise _wrong_type(field, value, limits.describe_type())
+    if not limits.low <= value <= limits.high:
+        raise InvalidSettingError(field, value, f"expected {limits.describe()}.")
+
+
+def _check_bucket_name(field: str, name: object) -> None:
+    if not isinstance(name, str):
+        raise _wrong_type(field, name, "a str such as 'my-app-media'")
+    problem = bucket_name_problem(name)
+    if problem is not None:
+        raise InvalidSettingError(field, name, "{problem}", problem=problem)
+
+
+def _check_buckets(buckets: object) -> tuple[str, ...]:
+    if isinstance(buckets, str) or not isinstance(
+        buckets, tuple | list | frozenset | set
+    ):
+        raise InvalidSettingError(
+            "source_buckets", buckets, "expected a list of bucket names."
+        )
+    for bucket in buckets:
+        if not isinstance(bucket, str):
+            raise InvalidSettingError(
+                "source_buckets",
+                buckets,
+                "{bucket!r} is not a bucket name.",
+                bucket=bucket,
+            )
+        problem = bucket_name_problem(bucket)
+        if problem is not None:
+            raise InvalidSettingError(
+                "source_buckets",
+                buckets,
+                "{bucket!r} is not a bucket name: {problem}",
+                bucket=bucket,
+                problem=problem,
+            )
+    return tuple(sorted(buckets))
+
+
+def _normalize_prefix(prefix: object) -> str:
+    """Return the key prefix with a trailing slash, or raise if it is unsafe."""
+    if not isinstance(prefix, str):
+        raise _wrong_type("prefix", prefix, "a str such as 'media/'")
+    unsafe = (
+        prefix.startswith("/")
+        or ".." in prefix.split("/")
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in prefix)
+        or not _encodes_as_utf8(prefix)
+        or len(prefix.encode()) > 512
+    )
+    if unsafe:
+        raise InvalidSettingError(
+            "prefix",
+            prefix,
+            "expected a relative key prefix without '..' segments or control"
+            " characters, at most 512 bytes of UTF-8, such as 'media/'.",
+        )
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return prefix
+
+
+def _encodes_as_utf8(text: str) -> bool:
+    """Return False for lone surrogates, which os.environ uses for non-UTF-8 bytes."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _normalize_id_secret(secret: object) -> str | None:
+    """Return the ID secret as str, decoding UTF-8 bytes, or raise if it is unusable.
+
+    The storage hashes with the secret's UTF-8 encoding, so a secret given as
+    str and as its UTF-8 bytes yields the same file IDs.
+    """
+    if secret is None:
+        return None
+    if isinstance(secret, bytes):
+        try:
+            secret = secret.decode()
+        except UnicodeDecodeError:
+            raise InvalidSettingError(
+                "id_secret",
+                secret,
+                "expected UTF-8 text, but the bytes do not decode as UTF-8. Encode"
+                " random bytes as text first, such as with secrets.token_hex(32).",
+            ) from None
+    if not isinstance(secret, str):
+        raise _wrong_type("id_secret", secret, "a str or bytes of at least 16 bytes")
+    if not _encodes_as_utf8(secret):
+        raise InvalidSettingError(
+            "id_secret",
+            secret,
+            "expected text that encodes as UTF-8, without lone surrogates.",
+        )
+    if len(secret.encode()) < 16:
+        raise InvalidSettingError(
+            "id_secret", secret, "expected at least 16 bytes of secret."
+        )
+    return secret
+
+
+def _join_names(fields: Collection[str]) -> str:
+    """Return a template that lists the options, such as '{a} and {b}'."""
+    placeholders = ["{" + name + "}" for name in fields]
+    if len(placeholders) == 1:
+        return placeholders[0]
+    return ", ".join(placeholders[:-1]) + " and " + placeholders[-1]
 
 
 def _resolve_url_mode(settings: StorageSettings) -> str:
     """Return the URL mode, inferring it where that is unambiguous.
 
     A CDN URL never silently yields unsigned URLs: without a CloudFront key it
-    needs ``url_mode="cdn-public"`` spelled out.
+    needs ``url_mode="cdn-public"`` spelled out. Each error names the option
+    that is missing or in the way.
     """
+    signers = [name for name in _SIGNER_FIELDS if getattr(settings, name)]
     mode = settings.url_mode
-    has_signer = bool(settings.cloudfront_key_pair_id or settings.cloudfront_private_key)
     if mode is None:
-        if settings.cdn_url is None:
-            mode = "presigned"
-        elif has_signer:
-            mode = "cdn-signed"
-        else:
-            raise _reject(
-                "cdn_url",
-                settings.cdn_url,
-                "a CDN URL needs a URL mode. Set url_mode to 'cdn-signed' and give a"
-                " CloudFront key pair ID and private key, or set it to 'cdn-public'"
-                " if the CDN may serve every object without a signature.",
-            )
+        mode = _infer_url_mode(settings, signers)
+        explicit = False
+    else:
+        explicit = True
     if mode not in URL_MODES:
-        raise _reject("url_mode", mode, f"expected one of {', '.join(URL_MODES)}.")
-    if mode == "presigned" and (settings.cdn_url or has_signer):
-        raise _reject(
+        raise InvalidSettingError(
+            "url_mode", mode, f"expected one of {', '.join(URL_MODES)}."
+        )
+
+    if mode == "presigned":
+        in_the_way = (["cdn_url"] if settings.cdn_url else []) + signers
+        if in_the_way:
+            raise InvalidSettingError(
+                "url_mode",
+                mode,
+                "presigned S3 URLs are signed for the bucket's own host, so they"
+                f" cannot go through a CDN. Unset {_join_names(in_the_way)}, or"
+                " choose 'cdn-signed' or 'cdn-public'.",
+            )
+        return mode
+
+    if not settings.cdn_url:
+        needs = (
+            "{url_mode}={mode!r} needs the CDN's base URL, such as"
+            f" {_CDN_URL_EXAMPLE}"
+        )
+        missing_signers = [name for name in _SIGNER_FIELDS if name not in signers]
+        if mode == "cdn-signed" and missing_signers:
+            needs += (
+                ", and a CloudFront key pair ID and its RSA private key. Set"
+                f" {_join_names(['cdn_url', *missing_signers])}"
+            )
+        raise InvalidSettingError("cdn_url", settings.cdn_url, needs + ".", mode=mode)
+    if mode == "cdn-public" and signers:
+        raise InvalidSettingError(
             "url_mode",
             mode,
-            "presigned S3 URLs are signed for the bucket's own host, so they cannot"
-            " go through a CDN. Unset the CDN URL and CloudFront key, or choose"
-            " 'cdn-signed' or 'cdn-public'.",
+            f"a CloudFront key is set ({_join_names(signers)}), but 'cdn-public'"
+            " URLs are never signed. Choose 'cdn-signed' or unset"
+            f" {_join_names(signers)}.",
         )
-    if mode != "presigned" and not settings.cdn_url:
-        raise _reject(
-            "cdn_url", settings.cdn_url, f"url_mode {mode!r} needs the CDN's base URL."
-        )
-    if mode == "cdn-signed" and not (
-        settings.cloudfront_key_pair_id and settings.cloudfront_private_key
-    ):
-        raise _reject(
-            "cloudfront_key_pair_id",
-            settings.cloudfront_key_pair_id,
-            "url_mode 'cdn-signed' needs both a CloudFront key pair ID and its RSA"
-            " private key.",
-        )
-    if mode == "cdn-public" and has_signer:
-        raise _reject(
-            "url_mode",
-            mode,
-            "a CloudFront key is set, but 'cdn-public' URLs are never signed. Choose"
-            " 'cdn-signed' or unset the key.",
-        )
+    if mode == "cdn-signed":
+        _check_signer(settings, signers, explicit=explicit)
     return mode
+
+
+def _infer_url_mode(settings: StorageSettings, signers: list[str]) -> str:
+    if settings.cdn_url is None and not signers:
+        return "presigned"
+    if settings.cdn_url is None:
+        raise InvalidSettingError(
+            "cdn_url",
+            None,
+            f"{_join_names(signers)} {'is' if len(signers) == 1 else 'are'} set, so"
+            " URLs would be"
+            " CloudFront signed URLs, which need the CDN's base URL. Set {cdn_url}"
+            f" to the distribution's URL, such as {_CDN_URL_EXAMPLE}, or unset"
+            f" {_join_names(signers)} to use presigned S3 URLs.",
+        )
+    if signers:
+        return "cdn-signed"
+    raise InvalidSettingError(
+        "url_mode",
+        None,
+        "a CDN URL needs a URL mode. Set {url_mode} to 'cdn-signed' and set"
+        " {cloudfront_key_pair_id} and {cloudfront_private_key}, or set it to"
+        " 'cdn-public' if the CDN may serve every object without a signature.",
+    )
+
+
+def _check_signer(
+    settings: StorageSettings, signers: list[str], *, explicit: bool
+) -> None:
+    """Raise unless both the CloudFront key pair ID and the private key are set."""
+    missing = [name for name in _SIGNER_FIELDS if name not in signers]
+    if not missing:
+        return
+    if explicit:
+        reason = "{url_mode}='cdn-signed' needs"
+        alternative = ""
+    else:
+        reason = (
+            f"CloudFront signed URLs, chosen because {{cdn_url}} and"
+            f" {_join_names(signers)} are set, need"
+        )
+        alternative = (
+            f", or unset {_join_names(signers)} and set {{url_mode}} to"
+            " 'cdn-public' for unsigned URLs"
+        )
+    raise InvalidSettingError(
+        missing[0],
+        getattr(settings, missing[0]),
+        f"{reason} both a CloudFront key pair ID and its RSA private key. Set"
+        f" {_join_names(missing)}{alternative}.",
+    )
 
 
 _LOCAL_HOSTS: Final = ("127.0.0.1", "localhost", "[::1]")
@@ -201,154 +448,29 @@ def _normalize_cdn_url(cdn_url: str) -> str:
         and " " not in cdn_url
     )
     if not valid:
-        raise _reject(
+        raise InvalidSettingError(
             "cdn_url",
             cdn_url,
             "expected an https:// base URL without query or fragment, such as"
-            " 'https://d111111abcdef8.cloudfront.net'.",
+            f" {_CDN_URL_EXAMPLE}.",
         )
     return cdn_url.rstrip("/")
 
 
-def _check_lifecycle(lifecycle_days: object, expires_in: int) -> None:
-    _check_range("lifecycle_days", lifecycle_days, 1, 36_500, "days")
+def _check_lifecycle(lifecycle_days: int, expires_in: int) -> None:
+    """Raise unless objects live at least 2 * (``expires_in`` + 1 hour).
+
+    ``refresh_after`` is then at least ``expires_in`` + 1 hour.
+    """
     margin = expires_in + 3_600
-    if lifecycle_days * 86_400 / 2 < margin:  # type: ignore[operator]
-        raise _reject(
+    if lifecycle_days * 86_400 / 2 < margin:
+        raise InvalidSettingError(
             "lifecycle_days",
             lifecycle_days,
-            f"objects would expire too soon after a URL valid for {expires_in} s is"
-            " handed out. Raise the lifecycle rule's age or lower expires_in.",
+            "objects would expire too soon after a URL valid for"
+            " {expires_in_value} s is handed out, so expected at least {min_days}"
+            " days for {expires_in}={expires_in_value}. Raise the lifecycle rule's"
+            " age and {lifecycle_days} to match, or lower {expires_in}.",
+            expires_in_value=expires_in,
+            min_days=math.ceil(2 * margin / 86_400),
         )
-
-
-def _check_buckets(buckets: object) -> tuple[str, ...]:
-    if isinstance(buckets, str) or not isinstance(buckets, tuple | list | frozenset | set):
-        raise _reject("source_buckets", buckets, "expected a list of bucket names.")
-    for bucket in buckets:
-        if not isinstance(bucket, str) or not _BUCKET_PATTERN.fullmatch(bucket):
-            raise _reject("source_buckets", buckets, f"{bucket!r} is not a bucket name.")
-    return tuple(sorted(buckets))
-
-
-def _normalize_prefix(prefix: object) -> str:
-    """Return the key prefix with a trailing slash, or raise if it is unsafe."""
-    if not isinstance(prefix, str):
-        raise _reject("prefix", prefix, "expected a string such as 'media/'.")
-    unsafe = (
-        prefix.startswith("/")
-        or ".." in prefix.split("/")
-        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in prefix)
-        or len(prefix.encode()) > 512
-    )
-    if unsafe:
-        raise _reject(
-            "prefix",
-            prefix,
-            "expected a relative key prefix without '..' segments or control"
-            " characters, at most 512 bytes, such as 'media/'.",
-        )
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
-    return prefix
-
-
-def _parse_int(text: str) -> int:
-    return int(text.strip())
-
-
-def _parse_float(text: str) -> float:
-    return float(text.strip())
-
-
-def _parse_bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError("expected true or false")
-
-
-def _parse_text(text: str) -> str:
-    return text
-
-
-def _parse_list(text: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in text.split(",") if item.strip())
-
-
-@dataclass(frozen=True)
-class EnvOption:
-    """An environment variable that ``from_env()`` reads into one setting."""
-
-    name: str
-    field: str
-    parse: Callable[[str], Any]
-    description: str
-    secret: bool = False
-
-
-ENV_OPTIONS: Final[tuple[EnvOption, ...]] = (
-    EnvOption("S3_MEDIA_BUCKET", "bucket", _parse_text, "Bucket that stores the media (required)."),
-    EnvOption("S3_MEDIA_PREFIX", "prefix", _parse_text, "Key prefix of every object."),
-    EnvOption("S3_MEDIA_EXPIRES_IN", "expires_in", _parse_int, "Lifetime of each URL, in seconds (1 to 604800)."),
-    EnvOption("S3_MEDIA_DELETE_FILES", "delete_files", _parse_bool, "Delete objects that no session uses any more (single replica only)."),
-    EnvOption("S3_MEDIA_MULTIPART_THRESHOLD", "multipart_threshold", _parse_int, "Size from which uploads are multipart, in bytes."),
-    EnvOption("S3_MEDIA_RETRY_MODE", "retry_mode", _parse_text, "botocore retry mode: standard, adaptive or legacy."),
-    EnvOption("S3_MEDIA_MAX_ATTEMPTS", "max_attempts", _parse_int, "Attempts per S3 request, the first included."),
-    EnvOption("S3_MEDIA_CONNECT_TIMEOUT", "connect_timeout", _parse_float, "Connect timeout per attempt, in seconds."),
-    EnvOption("S3_MEDIA_READ_TIMEOUT", "read_timeout", _parse_float, "Read timeout per attempt, in seconds."),
-    EnvOption("S3_MEDIA_URL_MODE", "url_mode", _parse_text, "presigned, cdn-public or cdn-signed."),
-    EnvOption("S3_MEDIA_CDN_URL", "cdn_url", _parse_text, "Base URL of the CDN in front of the bucket."),
-    EnvOption("S3_MEDIA_CLOUDFRONT_KEY_PAIR_ID", "cloudfront_key_pair_id", _parse_text, "ID of the CloudFront public key."),
-    EnvOption("S3_MEDIA_CLOUDFRONT_PRIVATE_KEY", "cloudfront_private_key", _parse_text, "RSA private key in PEM, or the path of a PEM file.", secret=True),
-    EnvOption("S3_MEDIA_ID_SECRET", "id_secret", _parse_text, "Secret for keyed file IDs (HMAC), the same on every replica.", secret=True),
-    EnvOption("S3_MEDIA_LIFECYCLE_DAYS", "lifecycle_days", _parse_int, "Age in days at which the bucket's lifecycle rule expires objects."),
-    EnvOption("S3_MEDIA_SOURCE_BUCKETS", "source_buckets", _parse_list, "Other buckets that s3:// sources may name, comma-separated."),
-)  # fmt: skip
-
-
-def settings_from_env(
-    environ: Mapping[str, str] | None = None, **overrides: Any
-) -> StorageSettings:
-    """Build settings from ``S3_MEDIA_*`` variables; ``overrides`` win over them.
-
-    Raises ``MediaFileStorageError`` naming the variable when one is missing or
-    invalid. The value of a secret variable never appears in the message.
-    """
-    environ = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    for option in ENV_OPTIONS:
-        text = environ.get(option.name)
-        if text is None or (text == "" and option.field != "prefix"):
-            continue
-        try:
-            values[option.field] = option.parse(text)
-        except ValueError as error:
-            shown = "(hidden)" if option.secret else repr(text)
-            raise MediaFileStorageError(
-                f"Invalid {option.name}={shown}: {error}. {option.description}"
-            ) from None
-    values.update(overrides)
-    if not values.get("bucket"):
-        raise MediaFileStorageError(
-            "Missing S3_MEDIA_BUCKET: set it to the name of the bucket that stores"
-            " the media, or run 's3-media demo' to try the product on a local"
-            " S3 endpoint."
-        )
-    return _build(values, environ)
-
-
-def _build(values: dict[str, Any], environ: Mapping[str, str]) -> StorageSettings:
-    """Build the settings, naming the variable behind an invalid value."""
-    try:
-        return StorageSettings(**values)
-    except InvalidSettingError as error:
-        option = next((o for o in ENV_OPTIONS if o.field == error.field), None)
-        if option is None or option.name not in environ:
-            raise
-        shown = "(hidden)" if option.secret else repr(environ[option.name])
-        raise MediaFileStorageError(
-            f"Invalid {option.name}={shown}: {error.expected}"
-        ) from None

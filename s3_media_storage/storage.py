@@ -25,7 +25,8 @@ from s3_media_storage.headers import CACHE_CONTROL, content_disposition
 from s3_media_storage.ids import check_file_id, file_id_for_chunks
 from s3_media_storage.media_types import content_type_for
 from s3_media_storage.s3_sources import SourceObjects
-from s3_media_storage.settings import StorageSettings, settings_from_env
+from s3_media_storage.environment import settings_from_env
+from s3_media_storage.settings import StorageSettings
 from s3_media_storage.urls import (
     CdnPublicUrls,
     CloudFrontSignedUrls,

@@ -19,12 +19,16 @@ locals {
   cdn_url         = var.create_cloudfront && local.url_mode != "presigned" ? "https://${local.cdn_domain_name}" : null
   key_pair_id     = local.url_mode == "cdn-signed" ? one(aws_cloudfront_public_key.this[*].id) : null
 
+  # from_env() treats an empty S3_MEDIA_PREFIX as unset ("media/"), so the
+  # top of the bucket is "/".
+  prefix_variable = var.prefix == "" ? "/" : var.prefix
+
   # The variables that the storage's from_env() reads. Unused ones are empty
   # strings, which the storage treats as unset, so the map always has the
   # same keys and every value is a string.
   environment = {
     S3_MEDIA_BUCKET                 = aws_s3_bucket.this.id
-    S3_MEDIA_PREFIX                 = var.prefix
+    S3_MEDIA_PREFIX                 = local.prefix_variable
     AWS_REGION                      = aws_s3_bucket.this.region
     S3_MEDIA_LIFECYCLE_DAYS         = tostring(var.lifecycle_days)
     S3_MEDIA_URL_MODE               = local.url_mode

@@ -9,8 +9,8 @@ output "s3_media_bucket" {
 }
 
 output "s3_media_prefix" {
-  description = "Key prefix of the media objects (S3_MEDIA_PREFIX)."
-  value       = var.prefix
+  description = "Key prefix of the media objects (S3_MEDIA_PREFIX), or \"/\" for the top of the bucket."
+  value       = local.prefix_variable
 }
 
 output "aws_region" {

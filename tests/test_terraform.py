@@ -36,7 +36,7 @@ from terraform_support.terraform_cli import (
 
 from s3_media_storage import doctor, permissions
 from s3_media_storage.doctor.probe import PROBE_KEY_STEM
-from s3_media_storage.settings import ENV_OPTIONS
+from s3_media_storage.environment import ENV_OPTIONS
 
 # The variables that the `environment` output sets, one output each.
 ENVIRONMENT_VARIABLES: Final = (
