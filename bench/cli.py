@@ -119,12 +119,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     sizes = _sizes(arguments)
     if arguments.json:
-        # Fail now rather than after minutes of measuring.
-        try:
-            with open(arguments.json, "w"):
-                pass
-        except OSError as error:
-            _parser().error(f"cannot write --json {arguments.json!r}: {error.strerror}")
+        # Fail now rather than after minutes of measuring, without touching
+        # an existing file: it is written only when the run is complete.
+        directory = os.path.dirname(os.path.abspath(arguments.json))
+        if not os.path.isdir(directory) or not os.access(directory, os.W_OK):
+            _parser().error(
+                f"cannot write --json {arguments.json!r}: {directory!r} is not a"
+                " writable directory"
+            )
     logging.getLogger("streamlit").setLevel(logging.ERROR)
 
     machine = machine_description()

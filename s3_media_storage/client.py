@@ -16,6 +16,9 @@ __all__ = ["build_client", "is_aws_endpoint"]
 
 _AWS_HOST_SUFFIXES: Final = (".amazonaws.com", ".amazonaws.com.cn")
 
+# Connections to S3 kept open for reuse, shared by all sessions of a process.
+MAX_POOL_CONNECTIONS: Final = 50
+
 # boto3 1.36 and later send CRC32 checksum trailers (aws-chunked) with every
 # upload. Several self-hosted S3 servers reject them, so for endpoints other
 # than AWS checksums are sent only where an operation requires one, unless
@@ -42,6 +45,10 @@ def _config(settings: StorageSettings, *, custom_endpoint: bool, region: str | N
             "mode": settings.retry_mode,
             "total_max_attempts": settings.max_attempts,
         },
+        # ConcurrentMediaFileManager lets every session upload at once, and the
+        # transfer manager sends 10 parts at a time, so botocore's default pool
+        # of 10 connections would be too small and log "pool is full".
+        "max_pool_connections": MAX_POOL_CONNECTIONS,
         "connect_timeout": settings.connect_timeout,
         "read_timeout": settings.read_timeout,
         "s3": {"addressing_style": "path" if custom_endpoint else "virtual"},

@@ -39,7 +39,7 @@ FILE_ID_PATTERN: Final = re.compile(r"[0-9a-f]{64}(\.[a-z0-9]{1,10})?")
 # bucket and key, base64url-encoded without padding.
 SOURCE_ID_PATTERN: Final = re.compile(r"s3-[A-Za-z0-9_-]{4,1500}")
 
-# Characters of an invalid ID that an error message shows.
+# Characters of an invalid ID or S3 URI that an error message shows.
 _MAX_SHOWN_ID: Final = 100
 
 # Bumped whenever the hashed layout changes, so old and new IDs never collide.
@@ -122,9 +122,18 @@ def check_file_id(file_id: object) -> str:
 def parse_s3_uri(uri: str) -> tuple[str, str]:
     """Split ``s3://bucket/key`` into bucket and key, or raise."""
     bucket, _, key = uri[len("s3://") :].partition("/")
+    shown = repr(uri)
+    if len(shown) > _MAX_SHOWN_ID:
+        shown = f"{shown[:_MAX_SHOWN_ID]}… ({len(uri)} characters)"
     if not bucket or not key:
         raise MediaFileStorageError(
-            f"Invalid S3 URI {uri!r}: expected s3://BUCKET/KEY with a non-empty key."
+            f"Invalid S3 URI {shown}: expected s3://BUCKET/KEY with a non-empty key."
+        )
+    # S3 limits bucket names to 63 characters and keys to 1024 bytes of UTF-8.
+    if len(bucket) > 63 or len(key.encode("utf-8", "surrogatepass")) > 1024:
+        raise MediaFileStorageError(
+            f"Invalid S3 URI {shown}: S3 allows bucket names of at most 63"
+            " characters and keys of at most 1024 bytes."
         )
     return bucket, key
 

@@ -430,7 +430,9 @@ def _check_signer(
     )
 
 
-_LOCAL_HOSTS: Final = ("127.0.0.1", "localhost", "[::1]")
+# Hosts where a plain http:// CDN URL is allowed, for local tests. urlsplit
+# returns an IPv6 host without its brackets.
+_LOCAL_HOSTS: Final = ("127.0.0.1", "localhost", "::1")
 
 
 def _normalize_cdn_url(cdn_url: str) -> str:
@@ -438,9 +440,23 @@ def _normalize_cdn_url(cdn_url: str) -> str:
     from urllib.parse import urlsplit
 
     parts = urlsplit(cdn_url)
-    local = parts.hostname is not None and parts.netloc.split(":")[0] in _LOCAL_HOSTS
+    if "@" in parts.netloc:
+        # Every URL handed to browsers would carry the user name and password.
+        host = parts.netloc.rsplit("@", 1)[1]
+        raise InvalidSettingError(
+            "cdn_url",
+            f"{parts.scheme}://(hidden)@{host}",
+            "expected a base URL without a user name or password, such as"
+            f" {_CDN_URL_EXAMPLE}: every media URL would show them to browsers.",
+        )
+    try:
+        port_valid = parts.port is None or parts.port > 0
+    except ValueError:
+        port_valid = False
+    local = parts.hostname in _LOCAL_HOSTS
     valid = (
         (parts.scheme == "https" or (parts.scheme == "http" and local))
+        and port_valid
         and parts.hostname
         and not parts.query
         and not parts.fragment
@@ -451,8 +467,9 @@ def _normalize_cdn_url(cdn_url: str) -> str:
         raise InvalidSettingError(
             "cdn_url",
             cdn_url,
-            "expected an https:// base URL without query or fragment, such as"
-            f" {_CDN_URL_EXAMPLE}.",
+            "expected an https:// base URL with a valid port and without query"
+            f" or fragment, such as {_CDN_URL_EXAMPLE} (http:// only for"
+            " localhost).",
         )
     return cdn_url.rstrip("/")
 

@@ -17,6 +17,9 @@ __all__ = ["CHUNK_SIZE", "LocalFile", "iter_file_chunks", "open_local_file"]
 # memory flat while a large file streams through.
 CHUNK_SIZE: Final = 1024 * 1024
 
+# Characters of a path that an error message shows.
+_MAX_SHOWN_PATH: Final = 200
+
 # A URL scheme as RFC 3986 defines it, followed by "://".
 _URL_SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 
@@ -30,7 +33,10 @@ class LocalFile:
 
 
 def _error(path: str, problem: str, advice: str) -> MediaFileStorageError:
-    return MediaFileStorageError(f"Cannot load media file {path!r}: {problem}. {advice}")
+    shown = repr(path)
+    if len(shown) > _MAX_SHOWN_PATH:
+        shown = f"{shown[:_MAX_SHOWN_PATH]}… ({len(path)} characters)"
+    return MediaFileStorageError(f"Cannot load media file {shown}: {problem}. {advice}")
 
 
 def _missing_file_error(path: str) -> MediaFileStorageError:

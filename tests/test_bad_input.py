@@ -465,3 +465,22 @@ def test_unreadable_path(layout: str, checked_storage, count_calls) -> None:
     assert result["error"].startswith(f"Cannot load media file {str(path)!r}: ")
     assert "permission denied" in result["error"].lower()
     assert result["requests"] == 0
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x" * 100_000,
+        "s3://" + "b" * 100_000 + "/k",
+        "s3://bucket/" + "k" * 100_000,
+        "ftp://" + "h" * 100_000,
+    ],
+    ids=["path", "s3 bucket", "s3 key", "ftp url"],
+)
+def test_long_source_shortened(source: str, checked_storage, count_calls) -> None:
+    storage = checked_storage()
+    calls = count_calls()
+    with pytest.raises(MediaFileStorageError) as caught:
+        storage.load_and_get_id(source, "image/png", MediaFileKind.MEDIA)
+    assert calls.total() == 0
+    assert len(str(caught.value)) < 600

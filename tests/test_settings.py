@@ -670,3 +670,27 @@ def test_readme_states_enforced_ranges() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     for text in ("1 to 20", "0.1 to 300", "0.1 to 3600", "1 to 36500", "5242880"):
         assert text in readme, text
+
+
+@pytest.mark.parametrize(
+    "cdn_url",
+    [
+        "https://user:hunter2@cdn.example",
+        "http://localhost:x@cdn.example",
+        "https://cdn.example:99999",
+        "http://cdn.example",
+    ],
+)
+def test_cdn_url_rejected(cdn_url: str) -> None:
+    with pytest.raises(InvalidSettingError) as caught:
+        StorageSettings(bucket="my-media", cdn_url=cdn_url, url_mode="cdn-public")
+    assert "hunter2" not in str(caught.value)
+    assert "Invalid cdn_url" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "cdn_url", ["http://localhost:8080", "http://127.0.0.1", "http://[::1]:8080"]
+)
+def test_cdn_url_local_http(cdn_url: str) -> None:
+    settings = StorageSettings(bucket="my-media", cdn_url=cdn_url, url_mode="cdn-public")
+    assert settings.cdn_url == cdn_url

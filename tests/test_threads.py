@@ -177,3 +177,10 @@ def test_threads_replica_get_url(storage_factory) -> None:
     for url in set(urls):
         status, _, _ = fetch(url)
         assert status == 200, url
+
+
+def test_client_pool_fits_sessions(server_storage) -> None:
+    # Every session may upload at once through ConcurrentMediaFileManager, and
+    # a multipart upload sends 10 parts at a time.
+    storage = server_storage()
+    assert storage.client.meta.config.max_pool_connections == 50

@@ -59,5 +59,6 @@ def format_report(results: list[CheckResult], redactor: Redactor) -> str:
             lines.append(f"  {result.name} ({result.status}): {redactor(result.fix)}")
     failed = sum(result.status == FAIL for result in results)
     warned = sum(result.status == WARN for result in results)
-    lines += ["", f"{failed} failed, {warned} warnings."]
+    warnings = "warning" if warned == 1 else "warnings"
+    lines += ["", f"{failed} failed, {warned} {warnings}."]
     return "\n".join(lines)
