@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3.session
@@ -60,6 +61,25 @@ def _config(settings: StorageSettings, *, custom_endpoint: bool, region: str | N
     return Config(**options)
 
 
+def _check_endpoint_url(endpoint_url: str) -> None:
+    """Raise unless ``endpoint_url`` is http(s) with a valid port.
+
+    botocore builds a client for any URL and fails only at the first request,
+    with an EndpointResolutionError that names no variable.
+    """
+    parts = urlsplit(endpoint_url)
+    try:
+        port_valid = parts.port is None or parts.port > 0
+    except ValueError:
+        port_valid = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_valid:
+        raise MediaFileStorageError(
+            f"Invalid S3 endpoint URL {endpoint_url!r}: expected http:// or https://"
+            " with a host and a port from 1 to 65535. Set AWS_ENDPOINT_URL_S3 to a"
+            " URL such as http://127.0.0.1:9000, or unset it for AWS."
+        )
+
+
 def build_client(settings: StorageSettings, *, region: str | None = None) -> Any:
     """Build an S3 client from boto3's normal configuration chain.
 
@@ -77,6 +97,7 @@ def build_client(settings: StorageSettings, *, region: str | None = None) -> Any
             f"Cannot build the S3 client: {error}. Set AWS_ENDPOINT_URL_S3 to a"
             " URL such as http://127.0.0.1:9000, or unset it for AWS."
         ) from None
+    _check_endpoint_url(probe.meta.endpoint_url)
     custom_endpoint = not is_aws_endpoint(probe.meta.endpoint_url)
     config = _config(settings, custom_endpoint=custom_endpoint, region=region)
     return session.client("s3", config=config)

@@ -187,6 +187,20 @@ def test_run_streamlit_usage_error(moto_server, server_bucket) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("endpoint", ["ftp://127.0.0.1:1", "http://127.0.0.1:99999"])
+def test_run_unusable_endpoint(endpoint: str) -> None:
+    result = run_command(
+        "run",
+        str(APPS_DIR / "media_app.py"),
+        AWS_ENDPOINT_URL_S3=endpoint,
+        S3_MEDIA_BUCKET="some-bucket",
+    )
+    assert result.returncode == 2
+    assert f"Invalid S3 endpoint URL '{endpoint}'" in result.stderr
+    assert "AWS_ENDPOINT_URL_S3" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_run_malformed_endpoint() -> None:
     result = run_command(
         "run",
