@@ -209,7 +209,7 @@ def _start_demo_s3(port: int) -> None:
 
 
 # The demo listens on this machine only and sends no usage statistics, unless
-# the command line says otherwise.
+# the command line sets these options.
 _DEMO_STREAMLIT_DEFAULTS: Final = {
     "--server.address": "127.0.0.1",
     "--browser.gatherUsageStats": "false",

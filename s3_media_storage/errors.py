@@ -20,7 +20,13 @@ from botocore.exceptions import (
 )
 from streamlit.runtime.media_file_storage import MediaFileStorageError
 
-__all__ = ["error_code", "is_access_denied", "is_not_found", "storage_error"]
+__all__ = [
+    "error_code",
+    "is_access_denied",
+    "is_not_found",
+    "quoted_for_message",
+    "storage_error",
+]
 
 _NOT_FOUND_CODES: Final = frozenset({"404", "NoSuchKey", "NotFound"})
 _DENIED_CODES: Final = frozenset(
@@ -35,6 +41,14 @@ _CREDENTIAL_CODES: Final = frozenset(
         "TokenRefreshRequired",
     }
 )
+
+
+def quoted_for_message(value: object, max_chars: int) -> str:
+    """Return ``repr(value)``, cut to ``max_chars`` with the length of a long string."""
+    quoted = repr(value)
+    if isinstance(value, str) and len(quoted) > max_chars:
+        return f"{quoted[:max_chars]}… ({len(value)} characters)"
+    return quoted
 
 
 def error_code(error: ClientError) -> str:

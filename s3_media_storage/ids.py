@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 from streamlit.runtime.media_file_storage import MediaFileKind, MediaFileStorageError
 
+from s3_media_storage.errors import quoted_for_message
 from s3_media_storage.media_types import extension_for_mimetype
 
 if TYPE_CHECKING:
@@ -109,9 +110,7 @@ def check_file_id(file_id: object) -> str:
     a key in another prefix), before any request is sent.
     """
     if not isinstance(file_id, str) or FILE_ID_PATTERN.fullmatch(file_id) is None:
-        shown = repr(file_id)
-        if isinstance(file_id, str) and len(shown) > _MAX_SHOWN_ID:
-            shown = f"{shown[:_MAX_SHOWN_ID]}… ({len(file_id)} characters)"
+        shown = quoted_for_message(file_id, _MAX_SHOWN_ID)
         raise MediaFileStorageError(
             f"Invalid media file ID {shown}: expected an ID returned by"
             " load_and_get_id, 64 hex digits and an optional extension."
@@ -122,9 +121,7 @@ def check_file_id(file_id: object) -> str:
 def parse_s3_uri(uri: str) -> tuple[str, str]:
     """Split ``s3://bucket/key`` into bucket and key, or raise."""
     bucket, _, key = uri[len("s3://") :].partition("/")
-    shown = repr(uri)
-    if len(shown) > _MAX_SHOWN_ID:
-        shown = f"{shown[:_MAX_SHOWN_ID]}… ({len(uri)} characters)"
+    shown = quoted_for_message(uri, _MAX_SHOWN_ID)
     if not bucket or not key:
         raise MediaFileStorageError(
             f"Invalid S3 URI {shown}: expected s3://BUCKET/KEY with a non-empty key."

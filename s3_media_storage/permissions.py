@@ -35,8 +35,9 @@ OPERATION_ACTIONS: Final[dict[str, str]] = {
     "DeleteObject": "s3:DeleteObject",
 }
 
-# Granted on the bucket itself. Without s3:ListBucket a missing key answers
-# 403 instead of 404, so the storage could not tell "not found" from "denied".
+# Granted on the bucket itself. Without s3:ListBucket S3 returns 403 instead
+# of 404 for a missing key, so the storage could not tell "not found" from
+# "denied".
 BUCKET_ACTIONS: Final[frozenset[str]] = frozenset({"s3:ListBucket"})
 
 # Granted on the objects under the media prefix.

@@ -11,6 +11,8 @@ from typing import Final
 
 from streamlit.runtime.media_file_storage import MediaFileStorageError
 
+from s3_media_storage.errors import quoted_for_message
+
 __all__ = ["CHUNK_SIZE", "LocalFile", "iter_file_chunks", "open_local_file"]
 
 # Large enough that hashing runs near SHA-256's speed, small enough to keep
@@ -33,9 +35,7 @@ class LocalFile:
 
 
 def _error(path: str, problem: str, advice: str) -> MediaFileStorageError:
-    shown = repr(path)
-    if len(shown) > _MAX_SHOWN_PATH:
-        shown = f"{shown[:_MAX_SHOWN_PATH]}… ({len(path)} characters)"
+    shown = quoted_for_message(path, _MAX_SHOWN_PATH)
     return MediaFileStorageError(f"Cannot load media file {shown}: {problem}. {advice}")
 
 

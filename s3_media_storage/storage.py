@@ -41,7 +41,7 @@ _LOGGER: Final = logging.getLogger(__name__)
 _S3_ERRORS: Final = (ClientError, BotoCoreError, S3UploadFailedError)
 
 
-# The identity of a local file's content as far as the file system tells:
+# The identity of a local file's content as the file system reports it:
 # resolved path, inode, size and modification time in nanoseconds.
 _FileStamp = tuple[str, int, int, int]
 
@@ -88,8 +88,8 @@ class S3MediaFileStorage(MediaFileStorage):
         )
         self._urls = self._url_builder()
         self._sources = self._source_objects()
-        # file ID -> clock time at which the object was last written, as far as
-        # this process knows: when it uploaded it, or S3's LastModified.
+        # file ID -> clock time at which this process last saw the object
+        # written: when it uploaded it, or S3's LastModified.
         self._stored: dict[str, float] = {}
         self._stored_lock = threading.Lock()
         # One lock per file ID being uploaded, so that concurrent calls with the
